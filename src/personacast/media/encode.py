@@ -1,0 +1,138 @@
+"""H.264 + AAC MP4 writing with PyAV, frames streamed (never the whole video in memory)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MediaError
+
+AUDIO_RATE_HZ = 48_000
+AUDIO_BITRATE = 96_000
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    preset: str
+    crf: int
+
+    @classmethod
+    def for_quality(cls, quality: str) -> "EncoderSettings":
+        # superfast still uses CABAC and 8x8 transforms, so the stream stays High profile;
+        # ultrafast would drop to Constrained Baseline.
+        return cls("veryfast", 23) if quality == "final" else cls("superfast", 27)
+
+
+class Mp4Writer:
+    """Writes yuv420p frames and float audio into one faststart MP4."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, settings: EncoderSettings, threads: int = 0) -> None:
+        import av
+
+        self.path = path
+        self.fps = fps
+        try:
+            self._container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        except (OSError, av.FFmpegError) as exc:
+            raise MediaError(f"cannot create {path}: {exc}") from None
+        self._container.metadata["encoder"] = "personacast"
+        video = self._container.add_stream("libx264", rate=fps)
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        video.options = {"preset": settings.preset, "crf": str(settings.crf), "profile": "high"}
+        video.thread_type = "FRAME"
+        if threads:
+            video.thread_count = threads
+        self._video = video
+        audio = self._container.add_stream("aac", rate=AUDIO_RATE_HZ)
+        # Mono: the voice is mono, and dual-mono stereo would measure +3 LU louder.
+        audio.layout = "mono"
+        audio.bit_rate = AUDIO_BITRATE
+        self._audio = audio
+        self._audio_pts = 0
+        self._frames = 0
+
+    def write_video(self, yuv_i420: np.ndarray) -> None:
+        import av
+
+        frame = av.VideoFrame.from_ndarray(yuv_i420, format="yuv420p")
+        frame.pts = self._frames
+        self._frames += 1
+        self._container.mux(self._video.encode(frame))
+
+    def write_audio(self, samples: np.ndarray) -> None:
+        """Mono float32 samples at 48 kHz."""
+        import av
+
+        if samples.size == 0:
+            return
+        planar = np.ascontiguousarray(samples.astype(np.float32)[None, :])
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="mono")
+        frame.sample_rate = AUDIO_RATE_HZ
+        frame.pts = self._audio_pts
+        self._audio_pts += samples.size
+        self._container.mux(self._audio.encode(frame))
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames
+
+    def close(self) -> None:
+        self._container.mux(self._video.encode(None))
+        self._container.mux(self._audio.encode(None))
+        self._container.close()
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except Exception:  # the file is deleted by the caller anyway
+            pass
+
+
+def produce_in_thread(
+    frames: Iterator[np.ndarray], prepare: Callable[[int, np.ndarray], np.ndarray], depth: int = 4
+) -> Iterator[np.ndarray]:
+    """Run frame synthesis in a producer thread beside the encoder.
+
+    ``prepare(index, rgb)`` runs in the producer (captions, colour conversion). Errors
+    in the producer are re-raised in the consumer; a consumer that stops early makes
+    the producer stop too.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def run() -> None:
+        try:
+            for index, rgb in enumerate(frames):
+                item = prepare(index, rgb)
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+
+    worker = threading.Thread(target=run, name="frame-producer", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -1,0 +1,213 @@
+"""render(job, settings): the numbered steps from a script to a finished video.
+
+1. check the job (text, format, portraits: fail before any slow work)
+2. voice    each scene's text -> audio + timeline          (cached)
+3. perform  timeline -> per-frame face controls             (cached)
+4. animate + compose  frames streamed into the encoder, captions, loudness
+5. publish  probe the file, write OUT.json, rename both into place
+
+Nothing is written at the output path until the video is complete: work goes to a
+hidden temporary name that is renamed at the end, and removed on any failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cache import StageCache
+from .errors import TextError
+from .media.probe import probe
+from .media.wav import read_wav, write_wav
+from .models import Character, RenderResult, RenderSpec, SceneSpan, Script, Timeline, VoiceTrack
+from .registry import load_backend
+from .settings import Settings
+from .stages.animate.landmark_warp import ScenePlan
+from .stages.compose.formats import get_preset
+from .stages.perform.performance import Performance
+from .stages.voice.timeline import written_words
+
+SCENE_GAP_S = 0.25
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    character: Character
+    script: Script
+    spec: RenderSpec
+    out_path: Path
+
+
+class Progress:
+    """Receives progress; the CLI draws it, the service records it. Default: silent."""
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[None]:
+        yield
+
+    def advance(self, completed: int) -> None:
+        pass
+
+
+def check_text(script: Script, settings: Settings) -> None:
+    text = script.text.strip()
+    if not written_words(text):
+        raise TextError("the script is empty", hint="give the text to speak with --text or in the script file")
+    if len(text) > settings.max_script_chars:
+        raise TextError(
+            f"the script has {len(text)} characters; the limit is {settings.max_script_chars}",
+            hint="split it into several videos or raise PERSONACAST_MAX_SCRIPT_CHARS",
+        )
+    for index, scene in enumerate(script.scenes):
+        if not written_words(scene.text):
+            raise TextError(f"scene {index + 1} has no words", hint="remove it or give it text")
+
+
+def render(job: RenderJob, settings: Settings, progress: Progress | None = None) -> RenderResult:
+    progress = progress or Progress()
+    timings: dict[str, float] = {}
+    hits: list[str] = []
+    cache = StageCache(settings.resolved_cache_dir, enabled=settings.use_cache)
+    preset = get_preset(job.spec.format)
+    fps = job.spec.fps
+    seed = job.spec.seed if job.spec.seed is not None else job.character.seed
+
+    # 1. check
+    started = time.perf_counter()
+    check_text(job.script, settings)
+    animator = load_backend("animator", settings.animator_backend)(settings)
+    images = [scene.image or job.character.images[0] for scene in job.script.scenes]
+    with progress.stage("face"):
+        portraits = {path: animator.prepare(path, preset.size) for path in dict.fromkeys(images)}
+    warnings = [w for p in portraits.values() for w in p.warnings]
+    timings["face"] = time.perf_counter() - started
+
+    # 2. voice
+    started = time.perf_counter()
+    with progress.stage("voice", total=len(job.script.scenes)):
+        voice, spans = _voice(job, settings, cache, images, hits, progress)
+    timings["voice"] = time.perf_counter() - started
+    frame_count = max(1, math.ceil(voice.duration_s * fps - 1e-6))
+    if voice.duration_s > preset.max_duration_s:
+        raise TextError(
+            f"the speech lasts {voice.duration_s:.0f} s; {preset.name} allows {preset.max_duration_s:.0f} s",
+            hint="shorten the script or choose another format",
+        )
+
+    # 3. perform
+    started = time.perf_counter()
+    with progress.stage("performance"):
+        performance = _performance(voice.timeline, fps, frame_count, seed, job.character.motion_intensity, settings, cache, hits)
+    timings["performance"] = time.perf_counter() - started
+
+    # 4. animate + compose
+    started = time.perf_counter()
+    out_path = job.out_path
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial_video = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
+    partial_json = out_path.with_name(f".{out_path.stem}.partial.json")
+    json_path = out_path.with_suffix(".json")
+    plans = [
+        ScenePlan(portraits[span.image], _frame(span.start_s, fps, frame_count), _frame(span.end_s, fps, frame_count))
+        for span in spans
+    ]
+    plans[-1] = ScenePlan(plans[-1].portrait, plans[-1].start_frame, frame_count)
+    composer = load_backend("composer", settings.composer_backend)(settings)
+    try:
+        with progress.stage("render", total=frame_count):
+            composer.compose(
+                animator.frames(plans, performance), frame_count, voice, job.character.caption_style,
+                preset, job.spec, partial_video, on_frame=progress.advance,
+            )
+        timings["render"] = time.perf_counter() - started
+
+        # 5. publish
+        started = time.perf_counter()
+        output = probe(partial_video)
+        timings["publish"] = time.perf_counter() - started
+        result = RenderResult(
+            video_path=out_path, json_path=json_path, format=preset.name, duration_s=voice.duration_s,
+            timeline=voice.timeline, stage_seconds={k: round(v, 3) for k, v in timings.items()},
+            cache_hits=hits, output=output, warnings=warnings,
+        )
+        partial_json.write_text(json.dumps(result.model_dump(mode="json"), indent=2), encoding="utf-8")
+        os.replace(partial_video, out_path)
+        os.replace(partial_json, json_path)
+    finally:
+        for leftover in (partial_video, partial_json):
+            leftover.unlink(missing_ok=True)
+    return result
+
+
+def _frame(t: float, fps: int, frame_count: int) -> int:
+    return min(frame_count, max(0, int(round(t * fps))))
+
+
+def _voice(job, settings, cache, images, hits, progress) -> tuple[VoiceTrack, list[SceneSpan]]:
+    """Each scene is voiced (and cached) on its own, then joined with a short gap."""
+    engine = load_backend("voice", settings.voice_backend)(settings)
+    profile = job.character.voice
+    tracks: list[VoiceTrack] = []
+    for index, scene in enumerate(job.script.scenes):
+        inputs = {"engine": engine.name, "id": engine.cache_identity(profile), "text": scene.text, "profile": profile.model_dump()}
+
+        def build(folder: Path, text=scene.text) -> None:
+            track = engine.synthesize(text, profile, folder / "voice.wav")
+            (folder / "track.json").write_text(track.model_copy(update={"audio_path": Path("voice.wav")}).model_dump_json())
+
+        folder, cached = cache.entry("voice", inputs, build)
+        if cached:
+            hits.append(f"voice[{index}]")
+        track = VoiceTrack.model_validate_json((folder / "track.json").read_text())
+        tracks.append(track.model_copy(update={"audio_path": folder / "voice.wav"}))
+        progress.advance(index + 1)
+    if len(tracks) == 1:
+        track = tracks[0]
+        return track, [SceneSpan(image=images[0], start_s=0.0, end_s=track.duration_s)]
+    return _join(tracks, images, settings)
+
+
+def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> tuple[VoiceTrack, list[SceneSpan]]:
+    pieces, words, phonemes, spans = [], [], [], []
+    rate = tracks[0].sample_rate_hz
+    offset = 0.0
+    for track, image in zip(tracks, images):
+        samples, _ = read_wav(track.audio_path)
+        shifted = track.timeline.shifted(offset)
+        words += shifted.words
+        phonemes += shifted.phonemes
+        gap = np.zeros(int(SCENE_GAP_S * rate), dtype=np.float32)
+        pieces += [samples, gap]
+        spans.append(SceneSpan(image=image, start_s=offset, end_s=offset + track.duration_s + SCENE_GAP_S))
+        offset += track.duration_s + SCENE_GAP_S
+    joined = np.concatenate(pieces[:-1])
+    folder = settings.resolved_cache_dir / "joined"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{StageCache.key('join', {'parts': [str(t.audio_path) for t in tracks]})}.wav"
+    write_wav(path, joined, rate)
+    duration = joined.size / rate
+    timeline = Timeline(words=words, phonemes=phonemes, duration_s=duration)
+    track = VoiceTrack(audio_path=path, sample_rate_hz=rate, duration_s=duration, timeline=timeline, engine=tracks[0].engine)
+    return track, spans
+
+
+def _performance(timeline, fps, frame_count, seed, intensity, settings, cache, hits) -> Performance:
+    performer = load_backend("performer", settings.performer_backend)(settings)
+    inputs = {"backend": settings.performer_backend, "timeline": timeline.model_dump(), "fps": fps,
+              "frames": frame_count, "seed": seed, "intensity": intensity, "version": 1}
+
+    def build(folder: Path) -> None:
+        performer.perform(timeline, fps, frame_count, seed, intensity).save(folder / "performance.npz")
+
+    folder, cached = cache.entry("performance", inputs, build)
+    if cached:
+        hits.append("performance")
+    return Performance.load(folder / "performance.npz")

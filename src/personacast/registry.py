@@ -1,0 +1,55 @@
+"""Stage -> backend name -> "module:Class", imported only when chosen.
+
+A backend whose optional extra is missing fails only when it is picked, with an
+error that names the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .errors import ConfigError, MissingDependencyError
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    target: str  # "package.module:Class"
+    extra: str | None = None  # pip extra that provides its dependencies
+
+
+BACKENDS: dict[str, dict[str, BackendRef]] = {
+    "voice": {
+        "piper": BackendRef("personacast.stages.voice.piper:PiperVoiceEngine"),
+    },
+    "performer": {
+        "default": BackendRef("personacast.stages.perform.performer:DefaultPerformer"),
+    },
+    "animator": {
+        "landmark_warp": BackendRef("personacast.stages.animate.landmark_warp:LandmarkWarpAnimator"),
+    },
+    "composer": {
+        "standard": BackendRef("personacast.stages.compose.composer:StandardComposer"),
+    },
+}
+
+
+def backend_names(stage: str) -> list[str]:
+    return sorted(BACKENDS.get(stage, {}))
+
+
+def load_backend(stage: str, name: str) -> type:
+    """Import and return the class registered for ``stage``/``name``."""
+    try:
+        ref = BACKENDS[stage][name]
+    except KeyError:
+        known = ", ".join(backend_names(stage)) or "none"
+        raise ConfigError(f"unknown {stage} backend '{name}'", hint=f"choose one of: {known}") from None
+    module_name, class_name = ref.target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if ref.extra and exc.name and not exc.name.startswith("personacast"):
+            raise MissingDependencyError(name, ref.extra, exc.name) from exc
+        raise
+    return getattr(module, class_name)

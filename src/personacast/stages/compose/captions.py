@@ -1,0 +1,149 @@
+"""Word-by-word captions: pages of a few words, the spoken word highlighted.
+
+Each (page, highlighted word) is drawn once with PIL into an RGBA sprite and cached;
+per frame the sprite is alpha-blended onto a small region of the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageColor, ImageDraw, ImageFont
+
+from ...errors import ConfigError
+from ...models import CaptionStyle, Word
+from .formats import FormatPreset
+
+PAGE_GAP_HOLD_S = 0.6  # a page stays up through pauses shorter than this
+
+
+@dataclass(frozen=True)
+class CaptionPage:
+    words: tuple[Word, ...]
+    start_s: float
+    end_s: float
+
+
+def paginate(words: list[Word], max_words: int) -> list[CaptionPage]:
+    pages: list[list[Word]] = []
+    for word in words:
+        current = pages[-1] if pages else None
+        sentence_ended = current and current[-1].text[-1:] in ".!?"
+        if current is None or len(current) >= max_words or sentence_ended:
+            pages.append([word])
+        else:
+            current.append(word)
+    result = []
+    for i, page in enumerate(pages):
+        end = page[-1].end_s
+        if i + 1 < len(pages):
+            next_start = pages[i + 1][0].start_s
+            end = next_start if next_start - end < PAGE_GAP_HOLD_S else end + 0.2
+        else:
+            end += 0.4
+        result.append(CaptionPage(tuple(page), page[0].start_s, end))
+    return result
+
+
+def default_font_path() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+
+
+class CaptionRenderer:
+    def __init__(self, words: list[Word], style: CaptionStyle, preset: FormatPreset) -> None:
+        self.style = style
+        self.pages = paginate(words, style.max_words) if style.enabled else []
+        self.frame_w, self.frame_h = preset.size
+        safe = preset.safe
+        self.safe_box = (
+            int(safe.left * self.frame_w),
+            int(safe.top * self.frame_h),
+            int((1 - safe.right) * self.frame_w),
+            int((1 - safe.bottom) * self.frame_h),
+        )
+        size = max(12, int(style.size_ratio * self.frame_w))
+        font_path = Path(style.font) if style.font else default_font_path()
+        try:
+            self.font = ImageFont.truetype(str(font_path), size)
+        except OSError:
+            raise ConfigError(f"cannot load caption font {font_path}", hint="give a .ttf or .otf file") from None
+        self.outline = max(1, int(style.outline_ratio * size))
+        self.colors = tuple(ImageColor.getrgb(c) for c in (style.color, style.highlight_color, style.outline_color))
+        self._sprite = lru_cache(maxsize=256)(self._draw)
+        self._starts = np.array([p.start_s for p in self.pages])
+
+    def state_at(self, t: float) -> tuple[int, int] | None:
+        """(page index, highlighted word index) shown at time ``t``, or None."""
+        index = int(np.searchsorted(self._starts, t, side="right")) - 1
+        if index < 0 or t >= self.pages[index].end_s:
+            return None
+        page = self.pages[index]
+        spoken = [i for i, w in enumerate(page.words) if w.start_s <= t]
+        return index, (spoken[-1] if spoken else 0)
+
+    def _text(self, word: Word) -> str:
+        return word.text.upper() if self.style.uppercase else word.text
+
+    def _lines(self, page: CaptionPage) -> list[list[int]]:
+        max_w = self.safe_box[2] - self.safe_box[0]
+        lines: list[list[int]] = [[]]
+        for i, word in enumerate(page.words):
+            trial = " ".join(self._text(page.words[j]) for j in lines[-1] + [i])
+            if lines[-1] and self.font.getlength(trial) + 2 * self.outline > max_w:
+                lines.append([i])
+            else:
+                lines[-1].append(i)
+        return lines
+
+    def _draw(self, page_index: int, highlight: int) -> tuple[np.ndarray, int, int]:
+        """RGBA sprite and its top-left position in the frame."""
+        page = self.pages[page_index]
+        lines = self._lines(page)
+        ascent, descent = self.font.getmetrics()
+        line_h = int((ascent + descent) * 1.15)
+        space = self.font.getlength(" ")
+        widths = [sum(self.font.getlength(self._text(page.words[i])) for i in line) + space * (len(line) - 1) for line in lines]
+        pad = self.outline * 2
+        sprite_w = int(max(widths)) + 2 * pad
+        sprite_h = line_h * len(lines) + 2 * pad
+        image = Image.new("RGBA", (sprite_w, sprite_h), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        fill, accent, outline = self.colors
+        for row, line in enumerate(lines):
+            x = pad + (sprite_w - 2 * pad - widths[row]) / 2
+            y = pad + row * line_h
+            for i in line:
+                text = self._text(page.words[i])
+                color = accent if i == highlight else fill
+                draw.text((x, y), text, font=self.font, fill=color + (255,), stroke_width=self.outline, stroke_fill=outline + (255,))
+                x += self.font.getlength(text) + space
+        left, top, right, bottom = self.safe_box
+        x0 = int((self.frame_w - sprite_w) / 2)
+        y0 = int(self.style.center_y_ratio * self.frame_h - sprite_h / 2)
+        x0 = min(max(x0, left), max(left, right - sprite_w))
+        y0 = min(max(y0, top), max(top, bottom - sprite_h))
+        return np.asarray(image), x0, y0
+
+    def sprite_box(self, page_index: int, highlight: int) -> tuple[int, int, int, int]:
+        sprite, x0, y0 = self._sprite(page_index, highlight)
+        return x0, y0, x0 + sprite.shape[1], y0 + sprite.shape[0]
+
+    def overlay(self, frame: np.ndarray, t: float) -> None:
+        """Blend the caption for time ``t`` into the RGB frame, in place."""
+        state = self.state_at(t)
+        if state is None:
+            return
+        sprite, x0, y0 = self._sprite(*state)
+        h = min(sprite.shape[0], frame.shape[0] - y0)
+        w = min(sprite.shape[1], frame.shape[1] - x0)
+        if h <= 0 or w <= 0:
+            return
+        src = sprite[:h, :w]
+        alpha = src[..., 3:4].astype(np.uint16)
+        region = frame[y0 : y0 + h, x0 : x0 + w]
+        region[:] = ((src[..., :3] * alpha + region * (255 - alpha) + 127) // 255).astype(np.uint8)

@@ -1,0 +1,79 @@
+"""The standard composer: captions burned in, voice at -14 LUFS, H.264/AAC faststart MP4."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from math import gcd
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ...media import loudness
+from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, produce_in_thread
+from ...media.wav import read_wav
+from ...models import CaptionStyle, RenderSpec, VoiceTrack
+from ...settings import Settings
+from .captions import CaptionRenderer
+from .formats import FormatPreset
+
+# Leave room for the AAC encoder's overshoot below the platforms' -1 dBTP ceiling.
+TRUE_PEAK_CEILING_DBTP = -1.5
+
+
+def prepare_audio(voice: VoiceTrack, preset: FormatPreset) -> np.ndarray:
+    """The voice at 48 kHz, normalised to the preset's loudness and peak limits."""
+    from scipy.signal import resample_poly
+
+    samples, rate = read_wav(voice.audio_path)
+    if rate != AUDIO_RATE_HZ:
+        g = gcd(rate, AUDIO_RATE_HZ)
+        samples = resample_poly(samples, AUDIO_RATE_HZ // g, rate // g).astype(np.float32)
+    return loudness.normalize(samples, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=TRUE_PEAK_CEILING_DBTP)
+
+
+class StandardComposer:
+    name = "standard"
+
+    def __init__(self, settings: Settings) -> None:
+        self._threads = settings.encoder_threads
+
+    def compose(
+        self,
+        frames: Iterator[np.ndarray],
+        frame_count: int,
+        voice: VoiceTrack,
+        captions: CaptionStyle,
+        preset: FormatPreset,
+        spec: RenderSpec,
+        out_path: Path,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> None:
+        audio = prepare_audio(voice, preset)
+        renderer = CaptionRenderer(voice.timeline.words, captions, preset)
+        fps = spec.fps
+
+        def finish_frame(index: int, rgb: np.ndarray) -> np.ndarray:
+            renderer.overlay(rgb, index / fps)
+            return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+
+        writer = Mp4Writer(out_path, preset.size, fps, EncoderSettings.for_quality(spec.quality), self._threads)
+        samples_per_frame = AUDIO_RATE_HZ / fps
+        audio_written = 0
+        try:
+            for index, yuv in enumerate(produce_in_thread(frames, finish_frame)):
+                if index >= frame_count:
+                    break
+                writer.write_video(yuv)
+                # Keep audio and video interleaved so the muxer buffers little.
+                due = min(audio.size, int(round((index + 1) * samples_per_frame)))
+                if due > audio_written:
+                    writer.write_audio(audio[audio_written:due])
+                    audio_written = due
+                if on_frame:
+                    on_frame(index + 1)
+            writer.write_audio(audio[audio_written:])
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise

@@ -1,0 +1,32 @@
+"""Named voice profiles shipped with personacast, and lookup by name or YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ...errors import VoiceError
+from ...models import VoiceProfile
+
+BUILTIN_PROFILES: dict[str, VoiceProfile] = {
+    # The bundled male Piper voice shifted to a plausible female voice:
+    # formants x1.18 and a ~210 Hz median pitch keep it intelligible.
+    "sofia": VoiceProfile(name="sofia", formant_shift=1.18, pitch_median_hz=210.0, pitch_range=1.1),
+    "joe": VoiceProfile(name="joe"),
+}
+
+
+def resolve_profile(name_or_path: str) -> VoiceProfile:
+    if name_or_path in BUILTIN_PROFILES:
+        return BUILTIN_PROFILES[name_or_path]
+    path = Path(name_or_path).expanduser()
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        try:
+            return VoiceProfile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:
+            raise VoiceError(f"invalid voice profile {path}: {exc}".splitlines()[0]) from None
+    raise VoiceError(
+        f"unknown voice profile '{name_or_path}'",
+        hint=f"use one of {', '.join(BUILTIN_PROFILES)} or a profile .yaml file",
+    )
