@@ -194,8 +194,9 @@ def _load_yaml(path: Path) -> dict:
 
 
 def _resolve(base: Path, value: str | Path) -> Path:
-    candidate = Path(value).expanduser()
-    return candidate if candidate.is_absolute() else (base / candidate)
+    from .samples import resolve_image_ref
+
+    return resolve_image_ref(value, base)
 
 
 def _validated(cls, data: dict, path: Path):

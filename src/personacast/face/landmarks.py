@@ -87,13 +87,31 @@ class FaceMeshDetector:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def detect_all(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def _detect_window(self, rgb: np.ndarray, x0: int, y0: int) -> list[np.ndarray]:
         height, width = rgb.shape[:2]
         result = self._mesh.process(np.ascontiguousarray(rgb))
-        faces = result.multi_face_landmarks or []
         return [
-            np.array([(lm.x * width, lm.y * height) for lm in face.landmark], dtype=np.float32) for face in faces
+            np.array([(p.x * width + x0, p.y * height + y0) for p in face.landmark], dtype=np.float32)
+            for face in (result.multi_face_landmarks or [])
         ]
+
+    def detect_all(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Every face found; small faces in wide or large images are searched in windows.
+
+        The detector sees a downscaled copy of its input, so a face that is small
+        relative to the whole picture is missed; square windows give it more pixels.
+        """
+        height, width = rgb.shape[:2]
+        faces = self._detect_window(rgb, 0, 0)
+        side = min(width, height)
+        for window in (side, side // 2):
+            if faces or window < 128:
+                break
+            for y0 in _starts(height, window):
+                for x0 in _starts(width, window):
+                    found = self._detect_window(rgb[y0 : y0 + window, x0 : x0 + window], x0, y0)
+                    faces += [f for f in found if not any(_same_face(f, g) for g in faces)]
+        return faces
 
     def detect(self, rgb: np.ndarray, *, min_face_width_px: int = 48, name: str = "image") -> FaceLandmarks:
         """The largest face; raises FaceError when there is none or it is too small."""
@@ -112,3 +130,16 @@ class FaceMeshDetector:
             )
         height, width = rgb.shape[:2]
         return FaceLandmarks(faces[best], (width, height), len(faces))
+
+
+def _starts(length: int, window: int) -> list[int]:
+    if length <= window:
+        return [0]
+    count = int(np.ceil((length - window) / (window / 2))) + 1
+    return sorted({int(round(v)) for v in np.linspace(0, length - window, count)})
+
+
+def _same_face(a: np.ndarray, b: np.ndarray) -> bool:
+    """Overlapping windows find one face twice; the same face has nearby centres."""
+    size = float(a[:, 0].max() - a[:, 0].min())
+    return float(np.linalg.norm(a.mean(0) - b.mean(0))) < 0.3 * size

@@ -17,8 +17,9 @@ from ...settings import Settings
 from .captions import CaptionRenderer
 from .formats import FormatPreset
 
-# Leave room for the AAC encoder's overshoot below the platforms' -1 dBTP ceiling.
-TRUE_PEAK_CEILING_DBTP = -1.5
+# AAC decoding overshoots the PCM peak by up to ~1 dB at these bitrates; leave room
+# below the platforms' -1 dBTP ceiling.
+TRUE_PEAK_CEILING_DBTP = -2.0
 
 
 def prepare_audio(voice: VoiceTrack, preset: FormatPreset) -> np.ndarray:

@@ -1,0 +1,281 @@
+"""Render speed and memory against the encoder's own cost, in one run.
+
+    python benchmarks/render_speed.py --seconds 30
+    python benchmarks/render_speed.py --seconds 60 --isolated --json
+
+The "encode floor" encodes the same number of frames of the same framed portrait,
+not animated, with the same audio and encoder settings. It is what the video would
+cost if animation, captions and colour conversion were free, so render-stage/floor
+is the overhead the rest of the pipeline adds on top of x264.
+
+Caveat: a frame repeated unchanged is cheaper for x264 than a moving one (almost
+every macroblock is skipped), so the floor is optimistic and the ratio somewhat
+pessimistic.
+"""
+
+from __future__ import annotations
+
+import os
+
+# MediaPipe (glog/absl) and TFLite log on import; they must see this before loading.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Measured with these sentences and the sofia profile (77 words -> 21.8 s); the often
+# quoted 2.6 words/s undershot the target by about a quarter.
+WORDS_PER_SECOND = 3.5
+
+# Plain, varied sentences so the phoneme mix (and the mouth motion) looks like real use.
+SENTENCES = (
+    "Most people think a good morning starts with an alarm, but it really starts the night before.",
+    "When I set out my clothes and fill a glass of water, I wake up with one less decision to make.",
+    "I try to keep my phone in another room, because the first thing I read tends to set my mood for hours.",
+    "Instead, I open the window, let in some fresh air, and stretch for two or three minutes.",
+    "It sounds small, but those few minutes tell my body that the day has properly begun.",
+    "Breakfast does not have to be fancy; a piece of fruit and some yoghurt is usually enough for me.",
+    "On busy days I write down the three things that truly matter and ignore the rest until lunch.",
+    "If something goes wrong, I remind myself that one bad hour does not have to ruin the whole day.",
+    "Walking to work, or even around the block, gives me time to think without a screen in front of me.",
+    "By the evening I look back at the list, cross off what I finished, and plan tomorrow in the same way.",
+)
+
+TARGETS = {
+    "ratio": "<= 1.5 (aim 1.2)",
+    "rss": "<= 1.5 GB for a 60 s clip",
+    "size": "<= 12 MB per 30 s",
+}
+
+
+def build_script(seconds: float) -> str:
+    """Whole sentences, cycled, whose word count best matches the target duration."""
+    want = seconds * WORDS_PER_SECOND
+    chosen: list[str] = []
+    words = 0
+    index = 0
+    while True:
+        sentence = SENTENCES[index % len(SENTENCES)]
+        more = len(sentence.split())
+        # Stop where adding the next sentence would take us further from the target.
+        if chosen and abs(words + more - want) >= abs(words - want):
+            break
+        chosen.append(sentence)
+        words += more
+        index += 1
+    return " ".join(chosen)
+
+
+def quiet_native_stderr(log_path: Path) -> None:
+    """Send C++ writes to fd 2 (absl/TFLite chatter) to a log, keep Python's stderr.
+
+    GLOG_minloglevel does not reach MediaPipe's absl logging, so its warnings would
+    otherwise bury the table. Tracebacks still reach the terminal via sys.stderr.
+    """
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 2)
+    os.close(log)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def _settings(data_dir: Path, text: str):
+    from personacast.settings import Settings
+
+    # A fresh data dir means an empty stage cache: every stage really runs.
+    return Settings(data_dir=data_dir, max_script_chars=max(5000, len(text) + 100))
+
+
+def _character():
+    from personacast.models import Character
+    from personacast.samples import sample_image
+    from personacast.stages.voice.profiles import BUILTIN_PROFILES
+
+    return Character(name="Sofia", images=[sample_image("astronaut")], voice=BUILTIN_PROFILES["sofia"], seed=7)
+
+
+def render_once(text: str, fmt: str, quality: str, data_dir: Path, out_path: Path) -> dict:
+    """Render end to end in this process; returns the result and its own measurements."""
+    from personacast.models import RenderSpec, Script
+    from personacast.pipeline import RenderJob, render
+
+    settings = _settings(data_dir, text)
+    job = RenderJob(character=_character(), script=Script.from_text(text), spec=RenderSpec(format=fmt, quality=quality), out_path=out_path)
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    result = render(job, settings)
+    wall = time.perf_counter() - started
+    return {
+        "result": result.model_dump(mode="json"),
+        "wall_s": wall,
+        "peak_rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def render_isolated(args: argparse.Namespace, text: str, data_dir: Path, out_path: Path, report: Path) -> dict:
+    """The same render in a child process, so its peak RSS is its own."""
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--child-report", str(report),
+        "--format", args.format, "--quality", args.quality, "--child-data-dir", str(data_dir),
+        "--child-out", str(out_path), "--child-text", text,
+    ]
+    completed = subprocess.run(command, check=False, stderr=sys.stderr)
+    if completed.returncode != 0:
+        sys.exit(f"the isolated render failed (exit status {completed.returncode})")
+    return json.loads(report.read_text())
+
+
+def encode_floor(result, fmt: str, quality: str, data_dir: Path, text: str, out_path: Path) -> dict:
+    """Encode result's frame count of the un-animated framed portrait plus the same audio."""
+    import cv2
+
+    from personacast.media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer
+    from personacast.media.wav import read_wav
+    from personacast.models import VoiceTrack
+    from personacast.stages.animate.landmark_warp import LandmarkWarpAnimator
+    from personacast.stages.compose.composer import prepare_audio
+    from personacast.stages.compose.formats import get_preset
+
+    settings = _settings(data_dir, text)
+    preset = get_preset(fmt)
+    width, height = preset.size
+    fps = 30
+    frame_count = result.output.frame_count
+
+    portrait = LandmarkWarpAnimator(settings).prepare(_character().images[0], preset.size)
+    margin = portrait.stage.margin_px
+    framed = portrait.stage.image[margin : margin + height, margin : margin + width]
+    yuv = cv2.cvtColor(framed, cv2.COLOR_RGB2YUV_I420)
+
+    # One scene, so the render used the cached Piper output as is.
+    wavs = sorted((settings.resolved_cache_dir / "voice").glob("*/voice.wav"))
+    if len(wavs) != 1:
+        raise SystemExit(f"expected one cached voice.wav, found {len(wavs)}")
+    _, rate = read_wav(wavs[0])
+    track = VoiceTrack(audio_path=wavs[0], sample_rate_hz=rate, duration_s=result.duration_s, timeline=result.timeline, engine="piper")
+    started = time.perf_counter()
+    audio = prepare_audio(track, preset)
+    audio_prep = time.perf_counter() - started
+
+    started = time.perf_counter()
+    writer = Mp4Writer(out_path, preset.size, fps, EncoderSettings.for_quality(quality), settings.encoder_threads)
+    # Interleaved like the composer, so muxing costs the same.
+    samples_per_frame = AUDIO_RATE_HZ / fps
+    written = 0
+    for index in range(frame_count):
+        writer.write_video(yuv)
+        due = min(audio.size, int(round((index + 1) * samples_per_frame)))
+        if due > written:
+            writer.write_audio(audio[written:due])
+            written = due
+    writer.write_audio(audio[written:])
+    writer.close()
+    floor = time.perf_counter() - started
+    return {"floor_s": floor, "audio_prep_s": audio_prep, "floor_size_bytes": out_path.stat().st_size}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="target speech length (default 30)")
+    parser.add_argument("--format", default="tiktok")
+    parser.add_argument("--quality", default="final", choices=["preview", "final"])
+    parser.add_argument("--out-dir", type=Path, default=None, help="where the videos go (default: a new temp dir)")
+    parser.add_argument("--isolated", action="store_true", help="render in a subprocess to measure its own peak RSS")
+    parser.add_argument("--json", action="store_true", help="also print one JSON line with the numbers")
+    # Internal: the --isolated child.
+    for name in ("--child-report", "--child-data-dir", "--child-out", "--child-text"):
+        parser.add_argument(name, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child_report:
+        quiet_native_stderr(Path(args.child_report).with_name("native-stderr.log"))
+        measured = render_once(args.child_text, args.format, args.quality, Path(args.child_data_dir), Path(args.child_out))
+        Path(args.child_report).write_text(json.dumps(measured))
+        return
+
+    from personacast.models import RenderResult
+
+    out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="personacast-bench-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    quiet_native_stderr(out_dir / "native-stderr.log")
+    data_dir = Path(tempfile.mkdtemp(prefix="data-", dir=out_dir))
+    text = build_script(args.seconds)
+    video = out_dir / f"render-{args.format}-{args.quality}-{args.seconds:g}s.mp4"
+
+    if args.isolated:
+        measured = render_isolated(args, text, data_dir, video, out_dir / "child-report.json")
+    else:
+        measured = render_once(text, args.format, args.quality, data_dir, video)
+    result = RenderResult.model_validate(measured["result"])
+    # The floor runs after the render, so ru_maxrss above is not inflated by it.
+    floor = encode_floor(result, args.format, args.quality, data_dir, text, out_dir / "floor.mp4")
+
+    duration = result.duration_s
+    wall = measured["wall_s"]
+    render_stage = result.stage_seconds.get("render", float("nan"))
+    size_mb = result.output.size_bytes / 1e6
+    numbers = {
+        "target_s": args.seconds,
+        "words": len(text.split()),
+        "speech_s": round(duration, 2),
+        "frames": result.output.frame_count,
+        "render_wall_s": round(wall, 2),
+        "rtf": round(wall / duration, 3),
+        "stage_seconds": result.stage_seconds,
+        "render_stage_s": render_stage,
+        "encode_floor_s": round(floor["floor_s"], 2),
+        "audio_prep_s": round(floor["audio_prep_s"], 2),
+        "ratio_stage_floor": round(render_stage / floor["floor_s"], 3),
+        "ratio_wall_floor": round(wall / floor["floor_s"], 3),
+        "peak_rss_mb": round(measured["peak_rss_mb"], 1),
+        "peak_rss_before_render_mb": round(measured["peak_rss_before_mb"], 1),
+        "isolated": args.isolated,
+        "size_mb": round(size_mb, 2),
+        "mb_per_30s": round(size_mb * 30 / duration, 2),
+        "floor_size_mb": round(floor["floor_size_bytes"] / 1e6, 2),
+        "format": args.format,
+        "quality": args.quality,
+        "cpus": os.cpu_count(),
+        "video": str(video),
+    }
+
+    off = duration / args.seconds - 1
+    if abs(off) > 0.15:
+        print(f"warning: speech is {off:+.0%} off the {args.seconds:g} s target; WORDS_PER_SECOND needs updating", file=sys.stderr)
+    rows = [
+        ("speech duration s", f"{duration:.2f}", f"target {args.seconds:g} ({off:+.0%}), {numbers['words']} words"),
+        ("frames", f"{result.output.frame_count}", f"expected {math.ceil(duration * 30 - 1e-6)}"),
+        ("render wall s", f"{wall:.2f}", "face+voice+performance+render+publish"),
+        ("real-time factor", f"{numbers['rtf']:.3f}", "wall / speech duration"),
+        ("render stage s", f"{render_stage:.2f}", ", ".join(f"{k} {v:.2f}" for k, v in result.stage_seconds.items())),
+        ("encode floor s", f"{floor['floor_s']:.2f}", f"static portrait; audio prep {floor['audio_prep_s']:.2f} s not included"),
+        ("ratio stage/floor", f"{numbers['ratio_stage_floor']:.3f}", TARGETS["ratio"]),
+        ("ratio wall/floor", f"{numbers['ratio_wall_floor']:.3f}", ""),
+        ("peak RSS MB", f"{numbers['peak_rss_mb']:.1f}",
+         f"{TARGETS['rss']}; {'own process' if args.isolated else 'in-process'}, {numbers['peak_rss_before_render_mb']:.0f} MB before render"),
+        ("file size MB", f"{size_mb:.2f}", f"floor file {numbers['floor_size_mb']:.2f} MB"),
+        ("MB per 30 s", f"{numbers['mb_per_30s']:.2f}", TARGETS["size"]),
+    ]
+    print(f"personacast render speed: {args.format}/{args.quality}, {os.cpu_count()} CPUs, {video}")
+    for name, value, note in rows:
+        print(f"  {name:<19}{value:>10}   {note}")
+    if args.json:
+        print(json.dumps(numbers))
+
+
+if __name__ == "__main__":
+    main()

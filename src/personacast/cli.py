@@ -1,0 +1,188 @@
+"""The ``personacast`` command line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import PersonacastError
+from .models import Character, RenderSpec, Script
+from .settings import Settings
+
+app = typer.Typer(
+    help="Make lip-synced, captioned social-media videos from a portrait and a script.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+STAGE_LABELS = {"face": "Finding the face", "voice": "Synthesising the voice", "performance": "Planning the performance", "render": "Animating + encoding"}
+
+
+class RichProgress:
+    """Shows one line per pipeline stage, with a bar for counted work."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = None
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[None]:
+        self._task = self._progress.add_task(STAGE_LABELS.get(name, name), total=total)
+        try:
+            yield
+        finally:
+            task = self._progress.tasks[-1]
+            self._progress.update(self._task, total=task.total or 1, completed=task.total or 1)
+
+    def advance(self, completed: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=completed)
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe/TFLite and absl print start-up chatter on stderr that says nothing to a user.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("piper").setLevel(logging.ERROR)
+
+
+def _fail(error: PersonacastError) -> None:
+    console.print(f"[bold red]error:[/] {error.message}" + (f" [dim]({error.hint})[/]" if error.hint else ""))
+    raise typer.Exit(code=2)
+
+
+def _run_render(character: Character, script: Script, spec: RenderSpec, out: Path, settings: Settings) -> None:
+    from .pipeline import RenderJob, render
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    started = time.perf_counter()
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            result = render(RenderJob(character, script, spec, out), settings, RichProgress(bar))
+    except PersonacastError as error:
+        _fail(error)
+    elapsed = time.perf_counter() - started
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    o = result.output
+    table = Table(show_header=False, box=None)
+    table.add_row("video", str(result.video_path))
+    table.add_row("details", str(result.json_path))
+    table.add_row("format", f"{result.format} {o.width}x{o.height} @ {o.fps:g} fps, {o.duration_s:.2f} s, {o.size_bytes / 1e6:.1f} MB")
+    table.add_row("loudness", f"{o.loudness_lufs:.1f} LUFS, true peak {o.true_peak_dbtp:.1f} dBTP")
+    table.add_row("time", f"{elapsed:.1f} s ({elapsed / max(o.duration_s, 1e-6):.2f}x real time)"
+                  + (f", reused: {', '.join(result.cache_hits)}" if result.cache_hits else ""))
+    console.print(table)
+
+
+@app.command()
+def render(
+    out: Path = typer.Option(..., "--out", "-o", help="Output .mp4 path; OUT.json is written beside it."),
+    image: Optional[Path] = typer.Option(None, "--image", "-i", help="Portrait image (JPEG/PNG)."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="What the character says."),
+    character_dir: Optional[Path] = typer.Option(None, "--character", "-c", help="Character folder with character.yaml."),
+    script_file: Optional[Path] = typer.Option(None, "--script", "-s", help="Script YAML (text: or scenes:)."),
+    format: str = typer.Option("tiktok", "--format", "-f", help="tiktok, reels, shorts, square, portrait or landscape."),
+    voice: Optional[str] = typer.Option(None, "--voice", help="Voice profile name (sofia, joe) or a profile .yaml."),
+    quality: str = typer.Option("final", "--quality", "-q", help="final (smaller, slower) or preview (faster)."),
+    fps: int = typer.Option(30, "--fps", help="Frames per second."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for blinks and head motion."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every stage."),
+) -> None:
+    """Render one video from a portrait + text, or a character folder + script."""
+    from .errors import ConfigError, FormatError
+    from .stages.compose.formats import get_preset
+    from .stages.voice.profiles import BUILTIN_PROFILES, resolve_profile
+
+    _quiet_native_logs()
+    settings = Settings()
+    if no_cache:
+        settings = settings.model_copy(update={"use_cache": False})
+    try:
+        get_preset(format)
+        if quality not in ("final", "preview"):
+            raise FormatError(f"unknown quality '{quality}'", hint="use final or preview")
+        if character_dir is not None:
+            character = Character.from_dir(character_dir)
+        elif image is not None:
+            character = Character(name=image.stem, images=[image], voice=BUILTIN_PROFILES["sofia"])
+        else:
+            raise ConfigError("nothing to animate", hint="give --image PORTRAIT or --character DIR")
+        if voice:
+            character = character.model_copy(update={"voice": resolve_profile(voice)})
+        if script_file is not None and text is not None:
+            raise ConfigError("give either --text or --script, not both")
+        if script_file is not None:
+            script = Script.from_file(script_file)
+        elif text is not None:
+            script = Script.from_text(text)
+        else:
+            raise ConfigError("nothing to say", hint='give --text "..." or --script SCRIPT.yaml')
+        spec = RenderSpec(format=format, fps=fps, quality=quality, seed=seed)
+    except PersonacastError as error:
+        _fail(error)
+    except ValueError as error:  # pydantic validation of CLI values
+        _fail(ConfigError(str(error).splitlines()[0]))
+    _run_render(character, script, spec, out, settings)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo.mp4"), "--out", "-o", help="Output .mp4 path."),
+    format: str = typer.Option("tiktok", "--format", "-f", help="Format preset."),
+    quality: str = typer.Option("final", "--quality", "-q", help="final or preview."),
+) -> None:
+    """Render the bundled sample character (no downloads, no keys)."""
+    from .samples import DEMO_SCRIPT, example_character_dir, sample_image
+    from .stages.voice.profiles import BUILTIN_PROFILES
+
+    _quiet_native_logs()
+    try:
+        folder = example_character_dir()
+        character = (
+            Character.from_dir(folder)
+            if folder
+            else Character(name="Sofia", images=[sample_image("astronaut")], voice=BUILTIN_PROFILES["sofia"], seed=7)
+        )
+        spec = RenderSpec(format=format, quality=quality)
+    except PersonacastError as error:
+        _fail(error)
+    _run_render(character, Script.from_text(DEMO_SCRIPT), spec, out, Settings())
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="The .mp4 to check."),
+    format: str = typer.Option("tiktok", "--format", "-f", help="Platform preset to check against."),
+) -> None:
+    """Check a video against a platform's delivery spec; exits 1 if anything is off."""
+    from .media.validate import validate as check
+    from .stages.compose.formats import get_preset
+
+    try:
+        preset = get_preset(format)
+    except PersonacastError as error:
+        _fail(error)
+    problems = check(file, preset)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]✗[/] {problem}")
+        console.print(f"[bold red]{file} does not meet the {preset.name} spec ({len(problems)} problem(s))[/]")
+        raise typer.Exit(code=1)
+    console.print(f"[green]✓[/] {file} meets the {preset.name} delivery spec")
+
+
+if __name__ == "__main__":
+    app()
