@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,12 +75,13 @@ class FaceMeshDetector:
             from mediapipe.python.solutions import face_mesh
         except ImportError as exc:
             raise MissingDependencyError("landmark_warp", "core", "mediapipe") from exc
-        self._mesh = face_mesh.FaceMesh(
-            static_image_mode=True,
-            refine_landmarks=True,
-            max_num_faces=max_faces,
-            min_detection_confidence=min_confidence,
-        )
+        with _native_stderr_silenced():
+            self._mesh = face_mesh.FaceMesh(
+                static_image_mode=True,
+                refine_landmarks=True,
+                max_num_faces=max_faces,
+                min_detection_confidence=min_confidence,
+            )
 
     def close(self) -> None:
         self._mesh.close()
@@ -89,7 +94,8 @@ class FaceMeshDetector:
 
     def _detect_window(self, rgb: np.ndarray, x0: int, y0: int) -> list[np.ndarray]:
         height, width = rgb.shape[:2]
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        with _native_stderr_silenced():
+            result = self._mesh.process(np.ascontiguousarray(rgb))
         return [
             np.array([(p.x * width + x0, p.y * height + y0) for p in face.landmark], dtype=np.float32)
             for face in (result.multi_face_landmarks or [])
@@ -143,3 +149,22 @@ def _same_face(a: np.ndarray, b: np.ndarray) -> bool:
     """Overlapping windows find one face twice; the same face has nearby centres."""
     size = float(a[:, 0].max() - a[:, 0].min())
     return float(np.linalg.norm(a.mean(0) - b.mean(0))) < 0.3 * size
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """MediaPipe's C++ side prints TFLite/absl start-up chatter straight to fd 2."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced (tests, notebooks)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
