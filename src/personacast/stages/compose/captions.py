@@ -66,13 +66,10 @@ class CaptionRenderer:
             int((1 - safe.right) * self.frame_w),
             int((1 - safe.bottom) * self.frame_h),
         )
-        size = max(12, int(style.size_ratio * self.frame_w))
-        font_path = Path(style.font) if style.font else default_font_path()
-        try:
-            self.font = ImageFont.truetype(str(font_path), size)
-        except OSError:
-            raise ConfigError(f"cannot load caption font {font_path}", hint="give a .ttf or .otf file") from None
-        self.outline = max(1, int(style.outline_ratio * size))
+        self._size = max(12, int(style.size_ratio * self.frame_w))
+        self._font_path = Path(style.font) if style.font else default_font_path()
+        self._font_at = lru_cache(maxsize=16)(self._load_font)
+        self._font_at(self._size)  # a bad font file fails now, not mid-render
         self.colors = tuple(ImageColor.getrgb(c) for c in (style.color, style.highlight_color, style.outline_color))
         self._sprite = lru_cache(maxsize=256)(self._draw)
         self._starts = np.array([p.start_s for p in self.pages])
@@ -85,6 +82,27 @@ class CaptionRenderer:
         page = self.pages[index]
         spoken = [i for i, w in enumerate(page.words) if w.start_s <= t]
         return index, (spoken[-1] if spoken else 0)
+
+    def _load_font(self, size: int) -> ImageFont.FreeTypeFont:
+        try:
+            return ImageFont.truetype(str(self._font_path), size)
+        except OSError:
+            raise ConfigError(f"cannot load caption font {self._font_path}", hint="give a .ttf or .otf file") from None
+
+    def _fit(self, page: CaptionPage) -> list[list[int]]:
+        """Shrink the font until the page fits the safe zone in at most two lines."""
+        size = self._size
+        while True:
+            self.font = self._font_at(size)
+            self.outline = max(1, int(self.style.outline_ratio * size))
+            lines = self._lines(page)
+            max_w = self.safe_box[2] - self.safe_box[0]
+            widest = max(self.font.getlength(self._text(w)) for w in page.words) + 4 * self.outline
+            ascent, descent = self.font.getmetrics()
+            tall = (ascent + descent) * 1.15 * len(lines) + 4 * self.outline
+            if (len(lines) <= 2 and widest <= max_w and tall <= self.safe_box[3] - self.safe_box[1]) or size <= 12:
+                return lines
+            size = int(size * 0.9)
 
     def _text(self, word: Word) -> str:
         return word.text.upper() if self.style.uppercase else word.text
@@ -103,7 +121,7 @@ class CaptionRenderer:
     def _draw(self, page_index: int, highlight: int) -> tuple[np.ndarray, int, int]:
         """RGBA sprite and its top-left position in the frame."""
         page = self.pages[page_index]
-        lines = self._lines(page)
+        lines = self._fit(page)
         ascent, descent = self.font.getmetrics()
         line_h = int((ascent + descent) * 1.15)
         space = self.font.getlength(" ")

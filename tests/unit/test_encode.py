@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from personacast.media.encode import EncoderSettings, Mp4Writer, produce_in_thread
+from personacast.media.probe import probe
+
+
+def test_producer_errors_reach_the_consumer():
+    def frames():
+        yield np.zeros(1)
+        raise ValueError("bad frame")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        list(produce_in_thread(frames(), lambda i, f: f))
+
+
+def test_producer_keeps_order_and_applies_prepare():
+    out = list(produce_in_thread((np.full(1, i) for i in range(50)), lambda i, f: f * 2 + i))
+    assert [int(x[0]) for x in out] == [3 * i for i in range(50)]
+
+
+def test_writer_streams_frames_and_audio_into_a_faststart_high_profile_mp4(tmp_path):
+    import cv2
+
+    path = tmp_path / "clip.mp4"
+    writer = Mp4Writer(path, (320, 240), 30, EncoderSettings.for_quality("preview"))
+    for i in range(45):
+        rgb = np.full((240, 320, 3), (i * 5) % 255, np.uint8)
+        writer.write_video(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420))
+        writer.write_audio(0.1 * np.sin(np.arange(1600) * 2 * np.pi * 440 / 48000).astype(np.float32))
+    writer.close()
+    props = probe(path)
+    assert props.frame_count == 45 and props.fps == 30
+    assert props.video_profile == "High" and props.pix_fmt == "yuv420p" and props.faststart
+    assert props.audio_codec == "aac" and props.audio_sample_rate_hz == 48000
+    assert abs(props.duration_s - 1.5) < 0.05
