@@ -34,3 +34,25 @@ def test_writer_streams_frames_and_audio_into_a_faststart_high_profile_mp4(tmp_p
     assert props.video_profile == "High" and props.pix_fmt == "yuv420p" and props.faststart
     assert props.audio_codec == "aac" and props.audio_sample_rate_hz == 48000
     assert abs(props.duration_s - 1.5) < 0.05
+
+
+def test_voice_is_delivered_at_minus_14_lufs_under_the_peak_limit_after_aac(tmp_path):
+    from personacast.media import loudness
+    from personacast.media.encode import aac_roundtrip
+    from personacast.media.wav import write_wav
+    from personacast.models import Timeline, VoiceTrack, Word
+    from personacast.stages.compose.composer import prepare_audio
+    from personacast.stages.compose.formats import get_preset
+
+    rng = np.random.default_rng(0)
+    rate = 22050
+    t = np.arange(4 * rate) / rate
+    # Speech-like: voiced bursts with hard clicks, the kind of material AAC rings on.
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+    voice[rng.integers(0, voice.size, 40)] = 0.99
+    write_wav(tmp_path / "v.wav", voice, rate)
+    track = VoiceTrack(audio_path=tmp_path / "v.wav", sample_rate_hz=rate, duration_s=4.0, engine="test",
+                       timeline=Timeline(words=[Word(text="x", start_s=0, end_s=1)], phonemes=[], duration_s=4.0))
+    delivered = aac_roundtrip(prepare_audio(track, get_preset("tiktok")))
+    lufs, peak = loudness.measure(delivered, 48000)
+    assert abs(lufs + 14) < 0.7 and peak <= -1.0

@@ -94,6 +94,35 @@ class Mp4Writer:
             pass
 
 
+def aac_roundtrip(samples: np.ndarray, chunk: int = 1600) -> np.ndarray:
+    """Encode mono 48 kHz audio as the writer does and decode it again.
+
+    AAC rings above the peaks it was given, by a varying amount; checking the decoded
+    result is the only reliable way to know the delivered true peak.
+    """
+    import io
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=AUDIO_RATE_HZ)
+        stream.layout = "mono"
+        stream.bit_rate = AUDIO_BITRATE
+        for start in range(0, samples.size, chunk):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(samples[None, start : start + chunk], dtype=np.float32), format="fltp", layout="mono"
+            )
+            frame.sample_rate = AUDIO_RATE_HZ
+            frame.pts = start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        decoded = [frame.to_ndarray()[0] for frame in container.decode(audio=0)]
+    return np.concatenate(decoded) if decoded else np.zeros(0, np.float32)
+
+
 def produce_in_thread(
     frames: Iterator[np.ndarray], prepare: Callable[[int, np.ndarray], np.ndarray], depth: int = 4
 ) -> Iterator[np.ndarray]:

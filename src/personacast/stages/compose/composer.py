@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ...media import loudness
-from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, produce_in_thread
+from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread
 from ...media.wav import read_wav
 from ...models import CaptionStyle, RenderSpec, VoiceTrack
 from ...settings import Settings
@@ -20,6 +20,10 @@ from .formats import FormatPreset
 # AAC decoding overshoots the PCM peak by up to ~1 dB at these bitrates; leave room
 # below the platforms' -1 dBTP ceiling.
 TRUE_PEAK_CEILING_DBTP = -2.0
+# The decoded AAC is checked and the limiter tightened until it stays this far under
+# the preset's true-peak limit.
+AAC_PEAK_MARGIN_DB = 0.2
+AAC_PEAK_RETRIES = 4
 
 
 def prepare_audio(voice: VoiceTrack, preset: FormatPreset) -> np.ndarray:
@@ -30,7 +34,15 @@ def prepare_audio(voice: VoiceTrack, preset: FormatPreset) -> np.ndarray:
     if rate != AUDIO_RATE_HZ:
         g = gcd(rate, AUDIO_RATE_HZ)
         samples = resample_poly(samples, AUDIO_RATE_HZ // g, rate // g).astype(np.float32)
-    return loudness.normalize(samples, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=TRUE_PEAK_CEILING_DBTP)
+    ceiling = TRUE_PEAK_CEILING_DBTP
+    for _ in range(AAC_PEAK_RETRIES):
+        normalised = loudness.normalize(samples, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=ceiling)
+        _, delivered_peak = loudness.measure(aac_roundtrip(normalised), AUDIO_RATE_HZ)
+        excess = delivered_peak - (preset.max_true_peak_dbtp - AAC_PEAK_MARGIN_DB)
+        if excess <= 0:
+            break
+        ceiling -= excess + 0.2
+    return normalised
 
 
 class StandardComposer:
