@@ -93,6 +93,8 @@ class FaceWarper:
             [p[lm.NOSE[:5] + lm.CHEEKS[:6]], p[[33, 133, 263, 362]], _border_anchors(self.eye_region)]
         )
         self.mouth_map = lru_cache(maxsize=512)(self._mouth_map)
+        # Painting the interior needs the same targets every frame the mouth is open.
+        self.inner_lip_targets = lru_cache(maxsize=512)(self._inner_lip_targets)
         self.eye_map = lru_cache(maxsize=64)(self._eye_map)
 
     # --- controls -> landmark targets -------------------------------------------------
@@ -141,7 +143,7 @@ class FaceWarper:
         _, keep = np.unique(np.round(src, 3), axis=0, return_index=True)
         return src[keep], dst[keep]
 
-    def inner_lip_targets(self, jaw_key: int, width_key: int) -> tuple[np.ndarray, np.ndarray]:
+    def _inner_lip_targets(self, jaw_key: int, width_key: int) -> tuple[np.ndarray, np.ndarray]:
         """Target inner-lip contours (upper, lower), for painting the mouth interior."""
         src, dst = self.mouth_targets(jaw_key, width_key)
         lookup = {tuple(np.round(s, 3)): d for s, d in zip(src, dst)}

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..models import OutputProperties, RenderSpec, SceneSpan, Timeline, VoiceProfile, VoiceTrack
+from ..models import CaptionStyle, RenderSpec, Timeline, VoiceProfile, VoiceTrack
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
 
@@ -34,9 +34,13 @@ class Performer(Protocol):
 class Animator(Protocol):
     """Portrait + performance -> RGB frames of the output size, one at a time."""
 
-    def frames(
-        self, scenes: list[SceneSpan], performance: Performance, size: tuple[int, int]
-    ) -> Iterator[np.ndarray]: ...
+    def prepare(self, image_path: Path, frame_size: tuple[int, int]):
+        """Load the portrait and find the face; raises on bad input before slow work starts."""
+        ...
+
+    def frames(self, scenes: list, performance: Performance) -> Iterator[np.ndarray]:
+        """Frames for each (prepared portrait, start_frame, end_frame) plan, in order."""
+        ...
 
 
 class Composer(Protocol):
@@ -47,8 +51,9 @@ class Composer(Protocol):
         frames: Iterator[np.ndarray],
         frame_count: int,
         voice: VoiceTrack,
+        captions: CaptionStyle,
         preset: FormatPreset,
         spec: RenderSpec,
         out_path: Path,
         on_frame=None,
-    ) -> OutputProperties: ...
+    ) -> None: ...
