@@ -72,6 +72,7 @@ class CaptionRenderer:
         self._font_at(self._size)  # a bad font file fails now, not mid-render
         self.colors = tuple(ImageColor.getrgb(c) for c in (style.color, style.highlight_color, style.outline_color))
         self._sprite = lru_cache(maxsize=256)(self._draw)
+        self._layout = lru_cache(maxsize=64)(self._fit)
         self._starts = np.array([p.start_s for p in self.pages])
 
     def state_at(self, t: float) -> tuple[int, int] | None:
@@ -89,30 +90,32 @@ class CaptionRenderer:
         except OSError:
             raise ConfigError(f"cannot load caption font {self._font_path}", hint="give a .ttf or .otf file") from None
 
-    def _fit(self, page: CaptionPage) -> list[list[int]]:
-        """Shrink the font until the page fits the safe zone in at most two lines."""
+    def _fit(self, page_index: int) -> tuple[ImageFont.FreeTypeFont, int, list[list[int]]]:
+        """Font, outline width and lines: the font shrinks until the page fits the safe
+        zone in at most two lines. Computed once per page, shared by its highlights."""
+        page = self.pages[page_index]
         size = self._size
         while True:
-            self.font = self._font_at(size)
-            self.outline = max(1, int(self.style.outline_ratio * size))
-            lines = self._lines(page)
+            font = self._font_at(size)
+            outline = max(1, int(self.style.outline_ratio * size))
+            lines = self._lines(page, font, outline)
             max_w = self.safe_box[2] - self.safe_box[0]
-            widest = max(self.font.getlength(self._text(w)) for w in page.words) + 4 * self.outline
-            ascent, descent = self.font.getmetrics()
-            tall = (ascent + descent) * 1.15 * len(lines) + 4 * self.outline
+            widest = max(font.getlength(self._text(w)) for w in page.words) + 4 * outline
+            ascent, descent = font.getmetrics()
+            tall = (ascent + descent) * 1.15 * len(lines) + 4 * outline
             if (len(lines) <= 2 and widest <= max_w and tall <= self.safe_box[3] - self.safe_box[1]) or size <= 12:
-                return lines
+                return font, outline, lines
             size = int(size * 0.9)
 
     def _text(self, word: Word) -> str:
         return word.text.upper() if self.style.uppercase else word.text
 
-    def _lines(self, page: CaptionPage) -> list[list[int]]:
+    def _lines(self, page: CaptionPage, font: ImageFont.FreeTypeFont, outline: int) -> list[list[int]]:
         max_w = self.safe_box[2] - self.safe_box[0]
         lines: list[list[int]] = [[]]
         for i, word in enumerate(page.words):
             trial = " ".join(self._text(page.words[j]) for j in lines[-1] + [i])
-            if lines[-1] and self.font.getlength(trial) + 2 * self.outline > max_w:
+            if lines[-1] and font.getlength(trial) + 2 * outline > max_w:
                 lines.append([i])
             else:
                 lines[-1].append(i)
@@ -121,12 +124,12 @@ class CaptionRenderer:
     def _draw(self, page_index: int, highlight: int) -> tuple[np.ndarray, int, int]:
         """RGBA sprite and its top-left position in the frame."""
         page = self.pages[page_index]
-        lines = self._fit(page)
-        ascent, descent = self.font.getmetrics()
+        font, outline_px, lines = self._layout(page_index)
+        ascent, descent = font.getmetrics()
         line_h = int((ascent + descent) * 1.15)
-        space = self.font.getlength(" ")
-        widths = [sum(self.font.getlength(self._text(page.words[i])) for i in line) + space * (len(line) - 1) for line in lines]
-        pad = self.outline * 2
+        space = font.getlength(" ")
+        widths = [sum(font.getlength(self._text(page.words[i])) for i in line) + space * (len(line) - 1) for line in lines]
+        pad = outline_px * 2
         sprite_w = int(max(widths)) + 2 * pad
         sprite_h = line_h * len(lines) + 2 * pad
         image = Image.new("RGBA", (sprite_w, sprite_h), (0, 0, 0, 0))
@@ -138,8 +141,8 @@ class CaptionRenderer:
             for i in line:
                 text = self._text(page.words[i])
                 color = accent if i == highlight else fill
-                draw.text((x, y), text, font=self.font, fill=color + (255,), stroke_width=self.outline, stroke_fill=outline + (255,))
-                x += self.font.getlength(text) + space
+                draw.text((x, y), text, font=font, fill=color + (255,), stroke_width=outline_px, stroke_fill=outline + (255,))
+                x += font.getlength(text) + space
         left, top, right, bottom = self.safe_box
         x0 = int((self.frame_w - sprite_w) / 2)
         y0 = int(self.style.center_y_ratio * self.frame_h - sprite_h / 2)
