@@ -13,7 +13,11 @@ import numpy as np
 from ..errors import MediaError
 
 AUDIO_RATE_HZ = 48_000
-AUDIO_BITRATE = 96_000
+AUDIO_BITRATE = 128_000
+# FFmpeg's default "twoloop" AAC coder scaled loud speech onsets up by as much as 1.5x
+# (true peak +2 dBTP from a -2 dBTP input, measured on Piper voices at 96-128 kb/s);
+# the "fast" coder stayed within 0.1 dB.
+AAC_OPTIONS = {"aac_coder": "fast"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Mp4Writer:
         # Mono: the voice is mono, and dual-mono stereo would measure +3 LU louder.
         audio.layout = "mono"
         audio.bit_rate = AUDIO_BITRATE
+        audio.options = AAC_OPTIONS
         self._audio = audio
         self._audio_pts = 0
         self._frames = 0
@@ -97,8 +102,8 @@ class Mp4Writer:
 def aac_roundtrip(samples: np.ndarray, chunk: int = 1600) -> np.ndarray:
     """Encode mono 48 kHz audio as the writer does and decode it again.
 
-    AAC rings above the peaks it was given, by a varying amount; checking the decoded
-    result is the only reliable way to know the delivered true peak.
+    AAC can ring above the peaks it was given; checking the decoded result is the
+    only reliable way to know the delivered true peak.
     """
     import io
 
@@ -109,6 +114,7 @@ def aac_roundtrip(samples: np.ndarray, chunk: int = 1600) -> np.ndarray:
         stream = container.add_stream("aac", rate=AUDIO_RATE_HZ)
         stream.layout = "mono"
         stream.bit_rate = AUDIO_BITRATE
+        stream.options = AAC_OPTIONS
         for start in range(0, samples.size, chunk):
             frame = av.AudioFrame.from_ndarray(
                 np.ascontiguousarray(samples[None, start : start + chunk], dtype=np.float32), format="fltp", layout="mono"

@@ -17,8 +17,7 @@ from ...settings import Settings
 from .captions import CaptionRenderer
 from .formats import FormatPreset
 
-# AAC decoding overshoots the PCM peak by up to ~1 dB at these bitrates; leave room
-# below the platforms' -1 dBTP ceiling.
+# Leave room below the platforms' -1 dBTP ceiling for AAC's small overshoot.
 TRUE_PEAK_CEILING_DBTP = -2.0
 # The decoded AAC is checked and the limiter tightened until it stays this far under
 # the preset's true-peak limit.
