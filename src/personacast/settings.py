@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     animator_backend: str = "landmark_warp"
     composer_backend: str = "standard"
 
-    # Threads given to the TTS model; one leaves the other core to the encoder.
-    tts_threads: int = 1
+    # Threads for the TTS model; 0 = one per core (speech is made before encoding starts).
+    # Set 1 when several renders share a machine.
+    tts_threads: int = 0
     encoder_threads: int = 0  # 0 lets x264 choose
     max_script_chars: int = 5000
     min_face_width_px: int = 48

@@ -27,7 +27,7 @@ def still(n, **curves):
 
 def render(prepared, perf):
     animator, portrait = prepared
-    return list(animator.frames([ScenePlan(portrait, 0, perf.frame_count)], perf))
+    return [patch.full() for patch in animator.frames([ScenePlan(portrait, 0, perf.frame_count)], perf)]
 
 
 def measured(face_detector, frame):

@@ -45,20 +45,17 @@ def test_captions_stay_inside_the_safe_zone_even_when_long_or_misplaced():
 def test_overlay_draws_highlight_colour_only_on_the_current_word():
     renderer = CaptionRenderer(SPEECH, CaptionStyle(max_words=3, highlight_color="#00FF00", color="#FFFFFF"), get_preset("square"))
     frame = np.zeros((1080, 1080, 3), np.uint8)
-    renderer.overlay(frame, 0.1)
+    renderer.overlay_at(0.1).blend_into(frame)
     green = (frame[..., 1] > 200) & (frame[..., 0] < 60)
     white = (frame > 200).all(-1)
     assert green.sum() > 200 and white.sum() > 200
     gx = np.flatnonzero(green.any(0))
     wx = np.flatnonzero(white.any(0))
     assert gx.max() < wx.mean()  # "Hi," is the leftmost word
-    empty = np.zeros_like(frame)
-    renderer.overlay(empty, 1.4)
-    assert not empty.any()
+    assert renderer.overlay_at(1.4) is None
+    assert renderer.overlay_at(0.1) is renderer.overlay_at(0.15)  # unchanged: the canvas can skip it
 
 
 def test_disabled_captions_draw_nothing():
     renderer = CaptionRenderer(SPEECH, CaptionStyle(enabled=False), get_preset("tiktok"))
-    frame = np.zeros((1920, 1080, 3), np.uint8)
-    renderer.overlay(frame, 0.1)
-    assert not frame.any()
+    assert all(renderer.overlay_at(t) is None for t in (0.1, 0.6, 2.1))

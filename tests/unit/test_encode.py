@@ -36,6 +36,25 @@ def test_writer_streams_frames_and_audio_into_a_faststart_high_profile_mp4(tmp_p
     assert abs(props.duration_s - 1.5) < 0.05
 
 
+def test_recycled_encoder_frames_keep_every_picture_distinct(tmp_path):
+    """Frames are reused as soon as x264 has taken them; each picture must survive intact."""
+    import av
+    import cv2
+
+    path = tmp_path / "levels.mp4"
+    writer = Mp4Writer(path, (64, 48), 30, EncoderSettings.for_quality("final"))
+    levels = [(i * 37) % 220 + 16 for i in range(24)]
+    for level in levels:
+        # Produced the way the composer does: frame made, then written, frames recycled.
+        frame = writer.video_frame(cv2.cvtColor(np.full((48, 64, 3), level, np.uint8), cv2.COLOR_RGB2YUV_I420))
+        writer.write_video(frame)
+    writer.close()
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="rgb24")[..., 0].mean() for f in container.decode(video=0)]
+    assert len(decoded) == len(levels)
+    assert np.abs(np.array(decoded) - np.array(levels)).max() < 3
+
+
 def test_voice_is_delivered_at_minus_14_lufs_under_the_peak_limit_after_aac(tmp_path):
     from personacast.media import loudness
     from personacast.media.encode import aac_roundtrip

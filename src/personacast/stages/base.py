@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
+from ..media.canvas import FramePatch
 from ..models import CaptionStyle, RenderSpec, Timeline, VoiceProfile, VoiceTrack
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
@@ -32,13 +31,14 @@ class Performer(Protocol):
 
 
 class Animator(Protocol):
-    """Portrait + performance -> RGB frames of the output size, one at a time."""
+    """Portrait + performance -> frames of the output size, one at a time, each a patch
+    over its scene's still background (see media.canvas)."""
 
     def prepare(self, image_path: Path, frame_size: tuple[int, int]):
         """Load the portrait and find the face; raises on bad input before slow work starts."""
         ...
 
-    def frames(self, scenes: list, performance: Performance) -> Iterator[np.ndarray]:
+    def frames(self, scenes: list, performance: Performance) -> Iterator[FramePatch]:
         """Frames for each (prepared portrait, start_frame, end_frame) plan, in order."""
         ...
 
@@ -48,7 +48,7 @@ class Composer(Protocol):
 
     def compose(
         self,
-        frames: Iterator[np.ndarray],
+        frames: Iterator[FramePatch],
         frame_count: int,
         voice: VoiceTrack,
         captions: CaptionStyle,

@@ -20,6 +20,7 @@ import numpy as np
 from ...face.landmarks import FaceMeshDetector
 from ...face.mouth_interior import paint_interior
 from ...face.warp import FaceWarper, Region
+from ...media.canvas import FramePatch
 from ...media.image import load_rgb
 from ...settings import Settings
 from ..perform.performance import Performance
@@ -65,11 +66,11 @@ class LandmarkWarpAnimator:
         warper = FaceWarper(stage.landmarks.points, (stage.image.shape[1], stage.image.shape[0]))
         return PreparedPortrait(Path(image_path), stage, warper, warnings)
 
-    def frames(self, scenes: list[ScenePlan], performance: Performance) -> Iterator[np.ndarray]:
+    def frames(self, scenes: list[ScenePlan], performance: Performance) -> Iterator[FramePatch]:
         for plan in scenes:
             yield from self._scene_frames(plan, performance)
 
-    def _scene_frames(self, plan: ScenePlan, perf: Performance) -> Iterator[np.ndarray]:
+    def _scene_frames(self, plan: ScenePlan, perf: Performance) -> Iterator[FramePatch]:
         stage, warper = plan.portrait.stage, plan.portrait.warper
         source = stage.image
         working = source.copy()
@@ -79,7 +80,6 @@ class LandmarkWarpAnimator:
         face_w = stage.landmarks.width_px
         pivot = stage.landmarks.points[152] + warper.down * face_w * 0.35  # roughly the neck
         head = _head_region(stage.landmarks.bbox, margin, (width, height))
-        head_rows, head_cols = head.slices()
         head_h, head_w = head.shape
         # The head's displacement is smooth, so it is computed on a coarse grid and
         # upsampled: a full-resolution map cost more than the remap itself.
@@ -87,8 +87,10 @@ class LandmarkWarpAnimator:
         cys, cxs = np.meshgrid(np.linspace(head.y0, head.y1 - 1, coarse_h), np.linspace(head.x0, head.x1 - 1, coarse_w), indexing="ij")
         cxs, cys = cxs.astype(np.float32), cys.astype(np.float32)
         weight = _feather((coarse_h, coarse_w), HEAD_FEATHER)
+        shift = np.empty((coarse_h, coarse_w, 2), np.float32)
         ys, xs = np.mgrid[head.y0 : head.y1, head.x0 : head.x1].astype(np.float32)
-        base_x, base_y = xs + margin, ys + margin
+        still_map = np.dstack([xs + margin, ys + margin])
+        head_map = np.empty_like(still_map)
         mouth_rows, mouth_cols = warper.mouth_region.slices()
         eye_rows, eye_cols = warper.eye_region.slices()
         fade = INTERIOR_FADE_PER_MOUTH_WIDTH * warper.mouth_width
@@ -110,13 +112,12 @@ class LandmarkWarpAnimator:
             # Frame pixel p shows stage point p + margin when still and inv(p) when the head
             # has moved; the feather blends the two so the motion fades out to the edge.
             inv = cv2.invertAffineTransform(_head_matrix(perf, i, pivot, face_w, margin))
-            shift_x = weight * ((inv[0, 0] - 1) * cxs + inv[0, 1] * cys + (inv[0, 2] - margin))
-            shift_y = weight * (inv[1, 0] * cxs + (inv[1, 1] - 1) * cys + (inv[1, 2] - margin))
-            map_x = base_x + cv2.resize(shift_x, (head_w, head_h), interpolation=cv2.INTER_LINEAR)
-            map_y = base_y + cv2.resize(shift_y, (head_w, head_h), interpolation=cv2.INTER_LINEAR)
-            frame = still.copy()
-            frame[head_rows, head_cols] = cv2.remap(working, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            yield frame
+            shift[..., 0] = weight * ((inv[0, 0] - 1) * cxs + inv[0, 1] * cys + (inv[0, 2] - margin))
+            shift[..., 1] = weight * (inv[1, 0] * cxs + (inv[1, 1] - 1) * cys + (inv[1, 2] - margin))
+            cv2.resize(shift, (head_w, head_h), dst=head_map, interpolation=cv2.INTER_LINEAR)
+            cv2.add(head_map, still_map, dst=head_map)
+            patch = cv2.remap(working, head_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            yield FramePatch(still, patch, head.x0, head.y0)
 
 
 def _head_region(face_bbox: tuple[float, float, float, float], margin: int, size: tuple[int, int]) -> Region:

@@ -1,7 +1,7 @@
 """Word-by-word captions: pages of a few words, the spoken word highlighted.
 
-Each (page, highlighted word) is drawn once with PIL into an RGBA sprite and cached;
-per frame the sprite is alpha-blended onto a small region of the frame.
+Each (page, highlighted word) is drawn once with PIL into an RGBA overlay and cached;
+the canvas blends it only when it changes or the head moves under it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from ...errors import ConfigError
+from ...media.canvas import Overlay
 from ...models import CaptionStyle, Word
 from .formats import FormatPreset
 
@@ -121,8 +122,8 @@ class CaptionRenderer:
                 lines[-1].append(i)
         return lines
 
-    def _draw(self, page_index: int, highlight: int) -> tuple[np.ndarray, int, int]:
-        """RGBA sprite and its top-left position in the frame."""
+    def _draw(self, page_index: int, highlight: int) -> Overlay:
+        """The page as an RGBA overlay at its place in the frame."""
         page = self.pages[page_index]
         font, outline_px, lines = self._layout(page_index)
         ascent, descent = font.getmetrics()
@@ -148,23 +149,12 @@ class CaptionRenderer:
         y0 = int(self.style.center_y_ratio * self.frame_h - sprite_h / 2)
         x0 = min(max(x0, left), max(left, right - sprite_w))
         y0 = min(max(y0, top), max(top, bottom - sprite_h))
-        return np.asarray(image), x0, y0
+        return Overlay(np.asarray(image), x0, y0)
 
     def sprite_box(self, page_index: int, highlight: int) -> tuple[int, int, int, int]:
-        sprite, x0, y0 = self._sprite(page_index, highlight)
-        return x0, y0, x0 + sprite.shape[1], y0 + sprite.shape[0]
+        return self._sprite(page_index, highlight).rect
 
-    def overlay(self, frame: np.ndarray, t: float) -> None:
-        """Blend the caption for time ``t`` into the RGB frame, in place."""
+    def overlay_at(self, t: float) -> Overlay | None:
+        """The caption shown at time ``t``; the same object for as long as it is unchanged."""
         state = self.state_at(t)
-        if state is None:
-            return
-        sprite, x0, y0 = self._sprite(*state)
-        h = min(sprite.shape[0], frame.shape[0] - y0)
-        w = min(sprite.shape[1], frame.shape[1] - x0)
-        if h <= 0 or w <= 0:
-            return
-        src = sprite[:h, :w]
-        alpha = src[..., 3:4].astype(np.uint16)
-        region = frame[y0 : y0 + h, x0 : x0 + w]
-        region[:] = ((src[..., :3] * alpha + region * (255 - alpha) + 127) // 255).astype(np.uint8)
+        return None if state is None else self._sprite(*state)

@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 from math import gcd
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ...media import loudness
-from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread
+from ...media.canvas import FramePatch, I420Canvas
+from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread, single_threaded_math
 from ...media.wav import read_wav
 from ...models import CaptionStyle, RenderSpec, VoiceTrack
 from ...settings import Settings
@@ -52,7 +52,7 @@ class StandardComposer:
 
     def compose(
         self,
-        frames: Iterator[np.ndarray],
+        frames: Iterator[FramePatch],
         frame_count: int,
         voice: VoiceTrack,
         captions: CaptionStyle,
@@ -64,28 +64,29 @@ class StandardComposer:
         audio = prepare_audio(voice, preset)
         renderer = CaptionRenderer(voice.timeline.words, captions, preset)
         fps = spec.fps
-
-        def finish_frame(index: int, rgb: np.ndarray) -> np.ndarray:
-            renderer.overlay(rgb, index / fps)
-            return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
-
+        canvas = I420Canvas(preset.size)
         writer = Mp4Writer(out_path, preset.size, fps, EncoderSettings.for_quality(spec.quality), self._threads)
+
+        def finish_frame(index: int, frame: FramePatch):
+            return writer.video_frame(canvas.render(frame, renderer.overlay_at(index / fps)))
+
         samples_per_frame = AUDIO_RATE_HZ / fps
         audio_written = 0
         try:
-            for index, yuv in enumerate(produce_in_thread(frames, finish_frame)):
-                if index >= frame_count:
-                    break
-                writer.write_video(yuv)
-                # Keep audio and video interleaved so the muxer buffers little.
-                due = min(audio.size, int(round((index + 1) * samples_per_frame)))
-                if due > audio_written:
-                    writer.write_audio(audio[audio_written:due])
-                    audio_written = due
-                if on_frame:
-                    on_frame(index + 1)
-            writer.write_audio(audio[audio_written:])
-            writer.close()
+            with single_threaded_math():
+                for index, video_frame in enumerate(produce_in_thread(frames, finish_frame)):
+                    if index >= frame_count:
+                        break
+                    writer.write_video(video_frame)
+                    # Keep audio and video interleaved so the muxer buffers little.
+                    due = min(audio.size, int(round((index + 1) * samples_per_frame)))
+                    if due > audio_written:
+                        writer.write_audio(audio[audio_written:due])
+                        audio_written = due
+                    if on_frame:
+                        on_frame(index + 1)
+                writer.write_audio(audio[audio_written:])
+                writer.close()
         except BaseException:
             writer.abort()
             raise

@@ -1,0 +1,159 @@
+"""Frames as changes to a still background, turned into I420 one changed rectangle at a time.
+
+A talking-head frame differs from its scene's still portrait only around the head, and
+the caption changes a few times a second. Converting and blending only those
+rectangles, instead of the whole 1080x1920 frame, is most of what keeps the frame
+producer cheaper than the encoder it feeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1, end exclusive
+
+
+@dataclass(frozen=True)
+class FramePatch:
+    """One video frame: ``background`` with ``patch`` pasted at (x0, y0).
+
+    Every frame of a scene shares the same ``background`` array, which is how a
+    consumer knows that nothing outside the patch changed.
+    """
+
+    background: np.ndarray
+    patch: np.ndarray
+    x0: int
+    y0: int
+
+    @property
+    def rect(self) -> Rect:
+        h, w = self.patch.shape[:2]
+        return self.x0, self.y0, self.x0 + w, self.y0 + h
+
+    def full(self) -> np.ndarray:
+        """The whole RGB frame, for tests and previews."""
+        frame = self.background.copy()
+        x0, y0, x1, y1 = self.rect
+        frame[y0:y1, x0:x1] = self.patch
+        return frame
+
+
+class Overlay:
+    """An RGBA image to alpha-blend at (x0, y0); premultiplied once, blended many times."""
+
+    def __init__(self, rgba: np.ndarray, x0: int, y0: int) -> None:
+        self.rgba = rgba
+        self.x0, self.y0 = x0, y0
+        alpha = rgba[..., 3:4].astype(np.uint16)
+        self._premultiplied = ((rgba[..., :3] * alpha + 127) // 255).astype(np.uint8)
+        self._keep = np.repeat((255 - alpha).astype(np.uint8), 3, axis=2)
+
+    @property
+    def rect(self) -> Rect:
+        h, w = self.rgba.shape[:2]
+        return self.x0, self.y0, self.x0 + w, self.y0 + h
+
+    def blend_into(self, frame: np.ndarray) -> None:
+        x0, y0, x1, y1 = _clip(self.rect, frame.shape)
+        if x1 <= x0 or y1 <= y0:
+            return
+        region = frame[y0:y1, x0:x1]
+        sx, sy = x0 - self.x0, y0 - self.y0
+        h, w = region.shape[:2]
+        cv2.multiply(region, self._keep[sy : sy + h, sx : sx + w], dst=region, scale=1 / 255)
+        cv2.add(region, self._premultiplied[sy : sy + h, sx : sx + w], dst=region)
+
+
+class I420Canvas:
+    """Keeps the last frame in RGB and I420 and updates only what changed.
+
+    ``render`` returns a (height * 3 / 2, width) I420 view of an internal buffer that
+    the next call overwrites: copy it (av.VideoFrame.from_ndarray does) before then.
+    """
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        width, height = size
+        if width % 2 or height % 2:
+            raise ValueError(f"I420 needs an even frame size, got {width}x{height}")
+        self.size = size
+        self._rgb = np.zeros((height, width, 3), np.uint8)
+        self._i420 = np.zeros(width * height * 3 // 2, np.uint8)
+        luma, chroma = width * height, width * height // 4
+        self._y = self._i420[:luma].reshape(height, width)
+        self._u = self._i420[luma : luma + chroma].reshape(height // 2, width // 2)
+        self._v = self._i420[luma + chroma :].reshape(height // 2, width // 2)
+        self._background: np.ndarray | None = None
+        self._last_patch: Rect | None = None
+        self._last_overlay: Overlay | None = None
+
+    def render(self, frame: FramePatch, overlay: Overlay | None = None) -> np.ndarray:
+        background = frame.background
+        if background.shape != self._rgb.shape:
+            raise ValueError(f"frame is {background.shape[1]}x{background.shape[0]}, canvas is {self.size[0]}x{self.size[1]}")
+        dirty: list[Rect] = []
+        if background is not self._background:
+            self._rgb[:] = background
+            self._background = background
+            self._last_patch, self._last_overlay = None, None
+            dirty.append((0, 0, *self.size))
+        patch_rect = _clip(frame.rect, self._rgb.shape)
+        touched = [patch_rect] + ([self._last_patch] if self._last_patch else [])
+        # An unchanged caption away from the moving head needs no work at all.
+        overlay_stays = (
+            overlay is not None
+            and overlay is self._last_overlay
+            and not any(_overlaps(overlay.rect, r) for r in touched)
+        )
+        if self._last_patch and self._last_patch != patch_rect:
+            self._restore(self._last_patch, dirty)
+        if self._last_overlay is not None and not overlay_stays:
+            self._restore(self._last_overlay.rect, dirty)
+        x0, y0, x1, y1 = patch_rect
+        sx, sy = x0 - frame.x0, y0 - frame.y0
+        self._rgb[y0:y1, x0:x1] = frame.patch[sy : sy + y1 - y0, sx : sx + x1 - x0]
+        dirty.append(patch_rect)
+        if overlay is not None and not overlay_stays:
+            overlay.blend_into(self._rgb)
+            dirty.append(overlay.rect)
+        for rect in dirty:
+            self._convert(rect)
+        self._last_patch, self._last_overlay = patch_rect, overlay
+        return self._i420.reshape(-1, self.size[0])
+
+    def rgb(self) -> np.ndarray:
+        """The last rendered frame in RGB (a copy)."""
+        return self._rgb.copy()
+
+    def _restore(self, rect: Rect, dirty: list[Rect]) -> None:
+        x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
+        self._rgb[y0:y1, x0:x1] = self._background[y0:y1, x0:x1]
+        dirty.append((x0, y0, x1, y1))
+
+    def _convert(self, rect: Rect) -> None:
+        # Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that
+        # makes the result identical to converting the whole frame.
+        x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
+        x0, y0 = x0 & ~1, y0 & ~1
+        x1, y1 = min(self.size[0], x1 + (x1 & 1)), min(self.size[1], y1 + (y1 & 1))
+        if x1 <= x0 or y1 <= y0:
+            return
+        w, h = x1 - x0, y1 - y0
+        packed = cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2YUV_I420).reshape(-1)
+        self._y[y0:y1, x0:x1] = packed[: w * h].reshape(h, w)
+        quarter = w * h // 4
+        self._u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h : w * h + quarter].reshape(h // 2, w // 2)
+        self._v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h + quarter :].reshape(h // 2, w // 2)
+
+
+def _clip(rect: Rect, shape: tuple[int, ...]) -> Rect:
+    x0, y0, x1, y1 = rect
+    height, width = shape[:2]
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

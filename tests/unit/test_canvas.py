@@ -1,0 +1,51 @@
+import cv2
+import numpy as np
+import pytest
+
+from personacast.media.canvas import FramePatch, I420Canvas, Overlay
+
+SIZE = (96, 64)  # width, height
+
+
+def reference(frame: FramePatch, overlay: Overlay | None) -> np.ndarray:
+    rgb = frame.full()
+    if overlay is not None:
+        overlay.blend_into(rgb)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+
+
+def test_updating_changed_rectangles_matches_converting_whole_frames():
+    rng = np.random.default_rng(3)
+    scenes = [rng.integers(0, 256, (SIZE[1], SIZE[0], 3), dtype=np.uint8) for _ in range(2)]
+    rgba = rng.integers(0, 256, (10, 30, 4), dtype=np.uint8)
+    rgba[..., 3] = rng.choice([0, 128, 255], rgba.shape[:2])
+    captions = [Overlay(rgba, 40, 50), Overlay(rgba[::-1].copy(), 41, 47), Overlay(rgba, 10, 5)]
+    canvas = I420Canvas(SIZE)
+    # Odd positions and sizes, patches that move, a caption that stays, changes, overlaps
+    # the patch and disappears, and a scene change in the middle.
+    plan = [
+        (0, (20, 10, 25, 31), 0), (0, (21, 11, 25, 31), 0), (0, (21, 11, 25, 31), 1), (0, (3, 3, 7, 9), None),
+        (1, (3, 3, 7, 9), None), (1, (8, 2, 33, 21), 2), (1, (9, 3, 33, 21), 2), (1, (70, 50, 26, 14), 0),
+    ]
+    for scene, (x0, y0, w, h), caption in plan:
+        patch = FramePatch(scenes[scene], rng.integers(0, 256, (h, w, 3), dtype=np.uint8), x0, y0)
+        overlay = None if caption is None else captions[caption]
+        assert np.array_equal(canvas.render(patch, overlay), reference(patch, overlay))
+
+
+def test_overlay_blend_respects_alpha():
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[..., :3] = 200
+    rgba[0, 0, 3], rgba[0, 1, 3], rgba[1, 0, 3] = 255, 0, 128
+    frame = np.full((4, 4, 3), 100, np.uint8)
+    Overlay(rgba, 1, 1).blend_into(frame)
+    assert frame[1, 1, 0] == 200 and frame[1, 2, 0] == 100 and abs(int(frame[2, 1, 0]) - 150) <= 1
+    assert frame[0, 0, 0] == 100 and frame[3, 3, 0] == 100
+
+
+def test_canvas_rejects_mismatched_and_odd_sizes():
+    with pytest.raises(ValueError, match="even"):
+        I420Canvas((95, 64))
+    canvas = I420Canvas(SIZE)
+    with pytest.raises(ValueError, match="canvas is 96x64"):
+        canvas.render(FramePatch(np.zeros((10, 10, 3), np.uint8), np.zeros((1, 1, 3), np.uint8), 0, 0))
