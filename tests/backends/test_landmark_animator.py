@@ -133,3 +133,37 @@ def test_two_faces_animates_the_largest_and_warns(prepared, portrait, tmp_path):
     result = animator.prepare(both, SIZE)
     assert any("2 faces" in w for w in result.warnings)
     assert result.stage.landmarks.points[:, 0].mean() < result.stage.image.shape[1] * 0.75
+
+
+def _centre_column(prepared_portrait, frame, jaw_open):
+    """Luminance along the mouth's centre line, from the upper to the lower inner lip."""
+    warper, m = prepared_portrait.warper, prepared_portrait.stage.margin_px
+    upper, lower = warper.inner_lip_targets(*warper.quantise_mouth(jaw_open, 0.0, 0.0))
+    top, bottom = upper[len(upper) // 2] - m, lower[len(lower) // 2] - m
+    luma = frame.astype(float) @ [0.299, 0.587, 0.114]
+    ts = np.linspace(0.05, 0.95, 19)
+    return np.array([luma[int(round(y)), int(round(x))] for x, y in (top + t * (bottom - top) for t in ts)])
+
+
+def test_open_mouth_shows_the_portraits_own_teeth_above_a_dark_cavity(prepared):
+    _, portrait = prepared
+    assert portrait.interior.uses_source_teeth  # the sample smiles with her teeth showing
+    frame = render(prepared, still(1, jaw_open=[1.0]))[0]
+    column = _centre_column(portrait, frame, 1.0)
+    assert column[:2].mean() > 150  # upper teeth just under the upper lip
+    assert column[7:12].max() < 90  # a dark cavity in the middle, not a flat fill of skin
+    assert column.std() > 30
+
+
+def test_closed_mouth_portrait_gets_painted_teeth(prepared, tmp_path):
+    from PIL import Image
+
+    animator, portrait = prepared
+    closed = render(prepared, still(1, lip_close=[1.0]))[0]
+    path = tmp_path / "closed.png"
+    Image.fromarray(closed).save(path)
+    shut = animator.prepare(path, SIZE)
+    assert not shut.interior.uses_source_teeth
+    frame = [p.full() for p in animator.frames([ScenePlan(shut, 0, 1)], still(1, jaw_open=[1.0]))][0]
+    column = _centre_column(shut, frame, 1.0)
+    assert column[:2].mean() > 140 and column[7:12].max() < 90

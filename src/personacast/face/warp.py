@@ -23,7 +23,9 @@ WIDTH_LEVELS = 8
 BLINK_LEVELS = 10
 BROW_LEVELS = 4
 GRID_STEP_PX = 6
-MAX_GAP_PER_MOUTH_WIDTH = 0.5  # inner-lip gap of the widest vowel
+MAX_GAP_PER_MOUTH_WIDTH = 0.4  # inner-lip gap of the widest vowel
+SPREAD_REACH = 0.12  # share of the half-width the corners move out at full spread
+ROUND_REACH = 0.24  # and in at full rounding
 UPPER_LIP_SHARE = 0.3  # the upper lip moves this much of a gap change, the jaw the rest
 
 
@@ -111,6 +113,8 @@ class FaceWarper:
         p = self.points
         change = self.target_gap(jaw_key) - self.source_gap
         width = width_key / WIDTH_LEVELS
+        # Lips round (pull in) further than they spread: an "oo" is visibly narrower.
+        corner_reach = SPREAD_REACH if width > 0 else ROUND_REACH
         # Centre of the lips moves most; the corners stay nearly put.
         def taper(indices):
             offset = (p[indices] - self.mouth_center) @ self.across
@@ -126,7 +130,7 @@ class FaceWarper:
         for indices, share, gain in groups:
             shift = share * change * gain * taper(indices) * self.down
             sideways = (p[indices] - self.mouth_center) @ self.across
-            spread = (0.12 * width * sideways)[:, None] * self.across
+            spread = (corner_reach * width * sideways)[:, None] * self.across
             sources.append(p[indices])
             targets.append(p[indices] + shift + spread)
         jaw = p[lm.LOWER_JAW]
@@ -137,7 +141,7 @@ class FaceWarper:
         corner_drop = 0.25 * (1 - UPPER_LIP_SHARE) * change * self.down
         side = ((corners - self.mouth_center) @ self.across)[:, None] * self.across
         sources.append(corners)
-        targets.append(corners + corner_drop + 0.12 * width * side)
+        targets.append(corners + corner_drop + corner_reach * width * side)
         src, dst = np.concatenate(sources), np.concatenate(targets)
         # Drop duplicates (corners appear in several groups) keeping the last target.
         _, keep = np.unique(np.round(src, 3), axis=0, return_index=True)

@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 
 from ...face.landmarks import FaceMeshDetector
-from ...face.mouth_interior import paint_interior
+from ...face import landmarks as lm
+from ...face.mouth_interior import MouthInterior
 from ...face.warp import FaceWarper, Region
 from ...media.canvas import FramePatch
 from ...media.image import load_rgb
@@ -38,6 +39,7 @@ class PreparedPortrait:
     image_path: Path
     stage: Stage
     warper: FaceWarper
+    interior: MouthInterior
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,7 +66,11 @@ class LandmarkWarpAnimator:
             warnings.append(f"{Path(image_path).name}: {face.faces_found} faces found; animating the largest")
         stage = compose_stage(rgb, face, frame_size)
         warper = FaceWarper(stage.landmarks.points, (stage.image.shape[1], stage.image.shape[0]))
-        return PreparedPortrait(Path(image_path), stage, warper, warnings)
+        points = stage.landmarks.points
+        interior = MouthInterior(
+            stage.image, points[lm.UPPER_LIP_INNER], points[lm.LOWER_LIP_INNER], warper.down, warper.across, warper.mouth_width
+        )
+        return PreparedPortrait(Path(image_path), stage, warper, interior, warnings)
 
     def frames(self, scenes: list[ScenePlan], performance: Performance) -> Iterator[FramePatch]:
         for plan in scenes:
@@ -103,7 +109,7 @@ class LandmarkWarpAnimator:
             if strength > 0:
                 upper, lower = warper.inner_lip_targets(jaw_key, width_key)
                 region = warper.mouth_region
-                paint_interior(patch, (region.x0, region.y0), upper, lower, warper.down, warper.across, warper.mouth_width, strength)
+                plan.portrait.interior.paint(patch, (region.x0, region.y0), upper, lower, strength)
             working[mouth_rows, mouth_cols] = patch
 
             eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
