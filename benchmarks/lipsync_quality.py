@@ -335,7 +335,11 @@ def align_phones(pcm: np.ndarray, text: str) -> list[AlignedPhone]:
     from pocketsphinx import Decoder
 
     # lm=None: alignment builds its own search, so the default n-gram model is dead weight.
-    decoder = Decoder(samprate=ALIGN_RATE_HZ, lm=None, loglevel="ERROR")
+    # bestpath=False: with the default lattice best path, 5.1.1's first pass can give a
+    # phone fewer frames than its HMM has states and the second pass then fails
+    # ("Alignment failed in frame N"; it did on the "everyday" script). The
+    # `pocketsphinx align` command turns it off for the same reason.
+    decoder = Decoder(samprate=ALIGN_RATE_HZ, lm=None, bestpath=False, loglevel="ERROR")
     words = alignment_words(text)
     unknown = sorted({w for w in words if decoder.lookup_word(w) is None})
     if unknown:

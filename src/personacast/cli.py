@@ -39,7 +39,9 @@ class RichProgress:
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[None]:
-        self._task = self._progress.add_task(STAGE_LABELS.get(name, name), total=total)
+        kind, _, detail = name.partition(" ")
+        label = STAGE_LABELS.get(kind, kind) + (f" ({detail})" if detail else "")
+        self._task = self._progress.add_task(label, total=total)
         try:
             yield
         finally:
@@ -63,27 +65,31 @@ def _fail(error: PersonacastError) -> None:
     raise typer.Exit(code=2)
 
 
-def _run_render(character: Character, script: Script, spec: RenderSpec, out: Path, settings: Settings) -> None:
-    from .pipeline import RenderJob, render
+def _run_render(
+    character: Character, script: Script, spec: RenderSpec, out: Path, settings: Settings, formats: list[str] | None = None
+) -> None:
+    from .pipeline import RenderJob, render_formats
 
     columns = (SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     started = time.perf_counter()
     try:
         with Progress(*columns, console=console, transient=False) as bar:
-            result = render(RenderJob(character, script, spec, out), settings, RichProgress(bar))
+            results = render_formats(RenderJob(character, script, spec, out), formats or [spec.format], settings, RichProgress(bar))
     except PersonacastError as error:
         _fail(error)
     elapsed = time.perf_counter() - started
-    for warning in result.warnings:
+    for warning in results[0].warnings:
         console.print(f"[yellow]warning:[/] {warning}")
-    o = result.output
     table = Table(show_header=False, box=None)
-    table.add_row("video", str(result.video_path))
-    table.add_row("details", str(result.json_path))
-    table.add_row("format", f"{result.format} {o.width}x{o.height} @ {o.fps:g} fps, {o.duration_s:.2f} s, {o.size_bytes / 1e6:.1f} MB")
-    table.add_row("loudness", f"{o.loudness_lufs:.1f} LUFS, true peak {o.true_peak_dbtp:.1f} dBTP")
-    table.add_row("time", f"{elapsed:.1f} s ({elapsed / max(o.duration_s, 1e-6):.2f}x real time)"
-                  + (f", reused: {', '.join(result.cache_hits)}" if result.cache_hits else ""))
+    for result in results:
+        o = result.output
+        table.add_row("video", str(result.video_path))
+        table.add_row("details", str(result.json_path))
+        table.add_row("format", f"{result.format} {o.width}x{o.height} @ {o.fps:g} fps, {o.duration_s:.2f} s, {o.size_bytes / 1e6:.1f} MB")
+        table.add_row("loudness", f"{o.loudness_lufs:.1f} LUFS, true peak {o.true_peak_dbtp:.1f} dBTP")
+    speech_s = max(results[0].output.duration_s, 1e-6)
+    table.add_row("time", f"{elapsed:.1f} s ({elapsed / speech_s:.2f}x real time)"
+                  + (f", reused: {', '.join(results[0].cache_hits)}" if results[0].cache_hits else ""))
     console.print(table)
 
 
@@ -94,7 +100,10 @@ def render(
     text: Optional[str] = typer.Option(None, "--text", "-t", help="What the character says."),
     character_dir: Optional[Path] = typer.Option(None, "--character", "-c", help="Character folder with character.yaml."),
     script_file: Optional[Path] = typer.Option(None, "--script", "-s", help="Script YAML (text: or scenes:)."),
-    format: str = typer.Option("tiktok", "--format", "-f", help="tiktok, reels, shorts, square, portrait or landscape."),
+    format: str = typer.Option(
+        "tiktok", "--format", "-f",
+        help="tiktok, reels, shorts, square, portrait or landscape; several separated by commas write OUT-FORMAT.mp4 each.",
+    ),
     voice: Optional[str] = typer.Option(None, "--voice", help="Voice profile name (sofia, joe) or a profile .yaml."),
     quality: str = typer.Option("final", "--quality", "-q", help="final (smaller, slower) or preview (faster)."),
     fps: int = typer.Option(30, "--fps", help="Frames per second."),
@@ -111,7 +120,11 @@ def render(
     if no_cache:
         settings = settings.model_copy(update={"use_cache": False})
     try:
-        get_preset(format)
+        formats = [name.strip() for name in format.split(",") if name.strip()]
+        if not formats:
+            raise FormatError("no format given", hint="e.g. --format tiktok or --format tiktok,square")
+        for name in formats:
+            get_preset(name)
         if quality not in ("final", "preview"):
             raise FormatError(f"unknown quality '{quality}'", hint="use final or preview")
         if character_dir is not None:
@@ -130,12 +143,12 @@ def render(
             script = Script.from_text(text)
         else:
             raise ConfigError("nothing to say", hint='give --text "..." or --script SCRIPT.yaml')
-        spec = RenderSpec(format=format, fps=fps, quality=quality, seed=seed)
+        spec = RenderSpec(format=formats[0], fps=fps, quality=quality, seed=seed)
     except PersonacastError as error:
         _fail(error)
     except ValueError as error:  # pydantic validation of CLI values
         _fail(ConfigError(str(error).splitlines()[0]))
-    _run_render(character, script, spec, out, settings)
+    _run_render(character, script, spec, out, settings, formats)
 
 
 @app.command()

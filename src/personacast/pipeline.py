@@ -72,11 +72,31 @@ def check_text(script: Script, settings: Settings) -> None:
 
 
 def render(job: RenderJob, settings: Settings, progress: Progress | None = None) -> RenderResult:
+    """Render ``job`` in its one format to ``job.out_path``."""
+    return render_formats(job, [job.spec.format], settings, progress)[0]
+
+
+def output_path_for(out_path: Path, format_name: str, formats: list[str]) -> Path:
+    """OUT.mp4 for one format; OUT-tiktok.mp4, OUT-square.mp4, ... for several."""
+    if len(formats) == 1:
+        return out_path
+    return out_path.with_name(f"{out_path.stem}-{format_name}{out_path.suffix or '.mp4'}")
+
+
+def render_formats(
+    job: RenderJob, formats: list[str], settings: Settings, progress: Progress | None = None
+) -> list[RenderResult]:
+    """Render the job in several formats, speaking and performing it only once.
+
+    Every format is checked (preset, portraits, duration limit) before the first video
+    is encoded, so a bad format fails in seconds rather than after the others.
+    """
     progress = progress or Progress()
     timings: dict[str, float] = {}
     hits: list[str] = []
     cache = StageCache(settings.resolved_cache_dir, enabled=settings.use_cache)
-    preset = get_preset(job.spec.format)
+    formats = list(dict.fromkeys(formats))
+    presets = [get_preset(name) for name in formats]
     fps = job.spec.fps
     seed = job.spec.seed if job.spec.seed is not None else job.character.seed
 
@@ -85,9 +105,12 @@ def render(job: RenderJob, settings: Settings, progress: Progress | None = None)
     check_text(job.script, settings)
     animator = load_backend("animator", settings.animator_backend)(settings)
     images = [scene.image or job.character.images[0] for scene in job.script.scenes]
+    portraits: dict[str, dict] = {}
     with progress.stage("face"):
-        portraits = {path: animator.prepare(path, preset.size) for path in dict.fromkeys(images)}
-    warnings = [w for p in portraits.values() for w in p.warnings]
+        for preset in presets:
+            portraits[preset.name] = {path: animator.prepare(path, preset.size) for path in dict.fromkeys(images)}
+    first = portraits[presets[0].name].values()
+    warnings = [w for p in first for w in p.warnings]
     timings["face"] = time.perf_counter() - started
 
     # 2. voice
@@ -96,11 +119,12 @@ def render(job: RenderJob, settings: Settings, progress: Progress | None = None)
         voice, spans = _voice(job, settings, cache, images, hits, progress)
     timings["voice"] = time.perf_counter() - started
     frame_count = max(1, math.ceil(voice.duration_s * fps - 1e-6))
-    if voice.duration_s > preset.max_duration_s:
-        raise TextError(
-            f"the speech lasts {voice.duration_s:.0f} s; {preset.name} allows {preset.max_duration_s:.0f} s",
-            hint="shorten the script or choose another format",
-        )
+    for preset in presets:
+        if voice.duration_s > preset.max_duration_s:
+            raise TextError(
+                f"the speech lasts {voice.duration_s:.0f} s; {preset.name} allows {preset.max_duration_s:.0f} s",
+                hint="shorten the script or choose another format",
+            )
 
     # 3. perform
     started = time.perf_counter()
@@ -108,24 +132,41 @@ def render(job: RenderJob, settings: Settings, progress: Progress | None = None)
         performance = _performance(voice.timeline, fps, frame_count, seed, job.character.motion_intensity, settings, cache, hits)
     timings["performance"] = time.perf_counter() - started
 
+    results = []
+    for preset in presets:
+        out_path = output_path_for(job.out_path, preset.name, formats)
+        plans = [
+            ScenePlan(portraits[preset.name][span.image], _frame(span.start_s, fps, frame_count), _frame(span.end_s, fps, frame_count))
+            for span in spans
+        ]
+        plans[-1] = ScenePlan(plans[-1].portrait, plans[-1].start_frame, frame_count)
+        spec = job.spec.model_copy(update={"format": preset.name})
+        results.append(
+            _compose_and_publish(
+                job, spec, preset, plans, animator, performance, voice, frame_count, out_path,
+                dict(timings), list(hits), warnings, settings, progress,
+                stage_name="render" if len(presets) == 1 else f"render {preset.name}",
+            )
+        )
+    return results
+
+
+def _compose_and_publish(
+    job, spec, preset, plans, animator, performance, voice, frame_count, out_path, timings, hits, warnings, settings, progress,
+    stage_name: str,
+) -> RenderResult:
     # 4. animate + compose
     started = time.perf_counter()
-    out_path = job.out_path
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial_video = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
     partial_json = out_path.with_name(f".{out_path.stem}.partial.json")
     json_path = out_path.with_suffix(".json")
-    plans = [
-        ScenePlan(portraits[span.image], _frame(span.start_s, fps, frame_count), _frame(span.end_s, fps, frame_count))
-        for span in spans
-    ]
-    plans[-1] = ScenePlan(plans[-1].portrait, plans[-1].start_frame, frame_count)
     composer = load_backend("composer", settings.composer_backend)(settings)
     try:
-        with progress.stage("render", total=frame_count):
+        with progress.stage(stage_name, total=frame_count):
             composer.compose(
                 animator.frames(plans, performance), frame_count, voice, job.character.caption_style,
-                preset, job.spec, partial_video, on_frame=progress.advance,
+                preset, spec, partial_video, on_frame=progress.advance,
             )
         timings["render"] = time.perf_counter() - started
 

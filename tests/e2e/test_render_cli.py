@@ -89,6 +89,27 @@ def test_character_and_multi_scene_script_with_cache_reuse(env, portrait, tmp_pa
     assert again["timeline"] == details["timeline"]
 
 
+@pytest.mark.slow
+def test_several_formats_share_one_voice_and_each_validates(env, portrait):
+    out = env / "post.mp4"
+    result = invoke("render", "--image", portrait, "--text", "Two shapes, one voice.", "--out", out,
+                    "--format", "square,landscape", "--quality", "preview")
+    assert result.exit_code == 0, result.output
+    assert outputs(env) == ["post-landscape.json", "post-landscape.mp4", "post-square.json", "post-square.mp4"]
+    sizes = {}
+    details = {}
+    for name in ("square", "landscape"):
+        video = env / f"post-{name}.mp4"
+        assert validate(video, get_preset(name)) == []
+        props = probe(video)
+        sizes[name] = (props.width, props.height)
+        details[name] = json.loads(video.with_suffix(".json").read_text())
+    assert sizes == {"square": (1080, 1080), "landscape": (1920, 1080)}
+    # One synthesis: both files carry the same timeline and the same voice timing.
+    assert details["square"]["timeline"] == details["landscape"]["timeline"]
+    assert details["square"]["stage_seconds"]["voice"] == details["landscape"]["stage_seconds"]["voice"]
+
+
 def test_validate_command_reports_problems(env, tmp_path):
     bogus = tmp_path / "bogus.mp4"
     bogus.write_bytes(b"\x00" * 1000)
@@ -104,6 +125,7 @@ def test_validate_command_reports_problems(env, tmp_path):
         (["--text", "   "], "the script is empty"),
         (["--text", "word " * 1200], "the limit is 5000"),
         (["--text", "Hello.", "--format", "vine"], "unknown format 'vine'"),
+        (["--text", "Hello.", "--format", "square,vine"], "unknown format 'vine'"),
         (["--text", "Hello.", "--voice", "alto"], "unknown voice profile 'alto'"),
         (["--text", "Hello.", "--quality", "ultra"], "unknown quality 'ultra'"),
         ([], "nothing to say"),
