@@ -109,6 +109,8 @@ def render(
     fps: int = typer.Option(30, "--fps", help="Frames per second."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for blinks and head motion."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every stage."),
+    ai_label: str = typer.Option("AI-generated", "--ai-label", help="On-screen disclosure label text."),
+    no_ai_label: bool = typer.Option(False, "--no-ai-label", help="No on-screen label (the file's metadata still says it is AI-made)."),
 ) -> None:
     """Render one video from a portrait + text, or a character folder + script."""
     from .errors import ConfigError, FormatError
@@ -143,7 +145,7 @@ def render(
             script = Script.from_text(text)
         else:
             raise ConfigError("nothing to say", hint='give --text "..." or --script SCRIPT.yaml')
-        spec = RenderSpec(format=formats[0], fps=fps, quality=quality, seed=seed)
+        spec = RenderSpec(format=formats[0], fps=fps, quality=quality, seed=seed, ai_label="" if no_ai_label else ai_label)
     except PersonacastError as error:
         _fail(error)
     except ValueError as error:  # pydantic validation of CLI values

@@ -99,6 +99,8 @@ class RenderSpec(_Model):
     fps: int = Field(30, ge=12, le=60)
     quality: Quality = "final"
     seed: int | None = None
+    # On-screen disclosure; "" turns the label off (the file's metadata still says how it was made).
+    ai_label: str = Field("AI-generated", max_length=60)
 
 
 class Phone(_Model):
@@ -172,6 +174,7 @@ class OutputProperties(_Model):
 class RenderResult(_Model):
     video_path: Path
     json_path: Path
+    subtitle_paths: list[Path] = []  # OUT.srt and OUT.vtt
     format: str
     duration_s: float
     timeline: Timeline

@@ -4,7 +4,7 @@
 2. voice    each scene's text -> audio + timeline          (cached)
 3. perform  timeline -> per-frame face controls             (cached)
 4. animate + compose  frames streamed into the encoder, captions, loudness
-5. publish  probe the file, write OUT.json, rename both into place
+5. publish  probe the file, write OUT.json, OUT.srt and OUT.vtt, rename all into place
 
 Nothing is written at the output path until the video is complete: work goes to a
 hidden temporary name that is renamed at the end, and removed on any failure.
@@ -32,6 +32,7 @@ from .registry import load_backend
 from .settings import Settings
 from .stages.animate.landmark_warp import ScenePlan
 from .stages.compose.formats import get_preset
+from .stages.compose.subtitles import write_subtitles
 from .stages.perform.performance import Performance
 from .stages.voice.timeline import written_words
 
@@ -166,24 +167,29 @@ def _compose_and_publish(
         with progress.stage(stage_name, total=frame_count):
             composer.compose(
                 animator.frames(plans, performance), frame_count, voice, job.character.caption_style,
-                preset, spec, partial_video, on_frame=progress.advance,
+                preset, spec, partial_video, on_frame=progress.advance, character_name=job.character.name,
             )
         timings["render"] = time.perf_counter() - started
 
         # 5. publish
         started = time.perf_counter()
         output = probe(partial_video)
+        partial_subtitles = write_subtitles(voice.timeline.words, job.character.caption_style, partial_video)
+        subtitle_paths = [out_path.with_suffix(p.suffix) for p in partial_subtitles]
         timings["publish"] = time.perf_counter() - started
         result = RenderResult(
-            video_path=out_path, json_path=json_path, format=preset.name, duration_s=voice.duration_s,
+            video_path=out_path, json_path=json_path, subtitle_paths=subtitle_paths, format=preset.name, duration_s=voice.duration_s,
             timeline=voice.timeline, stage_seconds={k: round(v, 3) for k, v in timings.items()},
             cache_hits=hits, output=output, warnings=warnings,
         )
         partial_json.write_text(json.dumps(result.model_dump(mode="json"), indent=2), encoding="utf-8")
-        os.replace(partial_video, out_path)
+        for partial, final in zip(partial_subtitles, subtitle_paths):
+            os.replace(partial, final)
+        # The video goes last: whoever sees OUT.mp4 can rely on everything beside it.
         os.replace(partial_json, json_path)
+        os.replace(partial_video, out_path)
     finally:
-        for leftover in (partial_video, partial_json):
+        for leftover in (partial_video, partial_json, partial_video.with_suffix(".srt"), partial_video.with_suffix(".vtt")):
             leftover.unlink(missing_ok=True)
     return result
 

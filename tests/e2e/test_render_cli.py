@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from personacast.cli import app
 from personacast.media.probe import frame_times, probe
 from personacast.media.validate import validate
+from personacast.stages.compose.disclosure import disclosure_overlay
 from personacast.stages.compose.formats import get_preset
 from personacast.stages.voice.timeline import written_words
 
@@ -31,12 +32,24 @@ def outputs(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_file())
 
 
+def label_free_pixels(env, portrait):
+    """The first frame of the same render without the label, for comparison."""
+    import av
+
+    out = env / "unlabelled" / "clip.mp4"
+    result = invoke("render", "--image", portrait, "--text", TEXT, "--out", out, "--quality", "preview", "--no-ai-label")
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        assert "AI-generated" not in container.metadata.get("comment", "")
+        return next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+
+
 @pytest.mark.slow
 def test_render_from_image_and_text(env, portrait):
     out = env / "clip.mp4"
     result = invoke("render", "--image", portrait, "--text", TEXT, "--out", out, "--quality", "preview")
     assert result.exit_code == 0, result.output
-    assert outputs(env) == ["clip.json", "clip.mp4"]
+    assert outputs(env) == ["clip.json", "clip.mp4", "clip.srt", "clip.vtt"]
 
     props = probe(out)
     assert (props.width, props.height, props.fps) == (1080, 1920, 30)
@@ -54,6 +67,26 @@ def test_render_from_image_and_text(env, portrait):
     assert set(details["stage_seconds"]) >= {"voice", "performance", "render"}
     assert details["output"]["frame_count"] == props.frame_count
     assert validate(out, get_preset("tiktok")) == []
+
+    # Disclosed on screen (a dark box top-left, inside the safe zone) and in the metadata.
+    import av
+
+    with av.open(str(out)) as container:
+        assert "AI-generated" in container.metadata.get("comment", "")
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    preset = get_preset("tiktok")
+    label = disclosure_overlay("AI-generated", preset)
+    x0, y0, x1, y1 = label.rect
+    assert y0 >= preset.safe.top * 1920 and x0 >= preset.safe.left * 1080
+    assert np.abs(first[y0:y1, x0:x1].astype(int) - label_free_pixels(env, portrait)[y0:y1, x0:x1]).mean() > 10
+
+    # The subtitle files carry every written word, starting when the first word starts.
+    srt = (env / "clip.srt").read_text(encoding="utf-8").strip().split("\n\n")
+    first_start = srt[0].splitlines()[1].split(" --> ")[0]
+    h, m, rest = first_start.split(":")
+    assert abs(int(h) * 3600 + int(m) * 60 + float(rest.replace(",", ".")) - details["timeline"]["words"][0]["start_s"]) < 0.001
+    assert " ".join(" ".join(cue.splitlines()[2:]) for cue in srt).split() == written_words(TEXT)
+    assert (env / "clip.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
 
 
 @pytest.mark.slow
@@ -95,7 +128,7 @@ def test_several_formats_share_one_voice_and_each_validates(env, portrait):
     result = invoke("render", "--image", portrait, "--text", "Two shapes, one voice.", "--out", out,
                     "--format", "square,landscape", "--quality", "preview")
     assert result.exit_code == 0, result.output
-    assert outputs(env) == ["post-landscape.json", "post-landscape.mp4", "post-square.json", "post-square.mp4"]
+    assert outputs(env) == [f"post-{name}.{ext}" for name in ("landscape", "square") for ext in ("json", "mp4", "srt", "vtt")]
     sizes = {}
     details = {}
     for name in ("square", "landscape"):

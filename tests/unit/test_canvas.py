@@ -7,9 +7,9 @@ from personacast.media.canvas import FramePatch, I420Canvas, Overlay
 SIZE = (96, 64)  # width, height
 
 
-def reference(frame: FramePatch, overlay: Overlay | None) -> np.ndarray:
+def reference(frame: FramePatch, overlays) -> np.ndarray:
     rgb = frame.full()
-    if overlay is not None:
+    for overlay in overlays:
         overlay.blend_into(rgb)
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
 
@@ -27,10 +27,13 @@ def test_updating_changed_rectangles_matches_converting_whole_frames():
         (0, (20, 10, 25, 31), 0), (0, (21, 11, 25, 31), 0), (0, (21, 11, 25, 31), 1), (0, (3, 3, 7, 9), None),
         (1, (3, 3, 7, 9), None), (1, (8, 2, 33, 21), 2), (1, (9, 3, 33, 21), 2), (1, (70, 50, 26, 14), 0),
     ]
+    # A fixed label that the moving patch and one caption sometimes cover.
+    label = Overlay(rgba[:6, :12].copy(), 30, 8)
     for scene, (x0, y0, w, h), caption in plan:
         patch = FramePatch(scenes[scene], rng.integers(0, 256, (h, w, 3), dtype=np.uint8), x0, y0)
-        overlay = None if caption is None else captions[caption]
-        assert np.array_equal(canvas.render(patch, overlay), reference(patch, overlay))
+        overlays = [captions[caption]] if caption is not None else []
+        for stack in (overlays, overlays + [label]):
+            assert np.array_equal(canvas.render(patch, stack), reference(patch, stack))
 
 
 def test_overlay_blend_respects_alpha():

@@ -8,6 +8,7 @@ producer cheaper than the encoder it feeds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -88,50 +89,52 @@ class I420Canvas:
         self._v = self._i420[luma + chroma :].reshape(height // 2, width // 2)
         self._background: np.ndarray | None = None
         self._last_patch: Rect | None = None
-        self._last_overlay: Overlay | None = None
+        self._last_overlays: list[Overlay] = []
 
-    def render(self, frame: FramePatch, overlay: Overlay | None = None) -> np.ndarray:
+    def render(self, frame: FramePatch, overlays: Sequence[Overlay] = ()) -> np.ndarray:
+        """The frame with ``overlays`` blended on top, in order, as I420."""
         background = frame.background
         if background.shape != self._rgb.shape:
             raise ValueError(f"frame is {background.shape[1]}x{background.shape[0]}, canvas is {self.size[0]}x{self.size[1]}")
+        overlays = [o for o in overlays if o is not None]
         dirty: list[Rect] = []
         if background is not self._background:
-            self._rgb[:] = background
             self._background = background
-            self._last_patch, self._last_overlay = None, None
+            self._last_patch, self._last_overlays = None, []
             dirty.append((0, 0, *self.size))
         patch_rect = _clip(frame.rect, self._rgb.shape)
-        touched = [patch_rect] + ([self._last_patch] if self._last_patch else [])
-        # An unchanged caption away from the moving head needs no work at all.
-        overlay_stays = (
-            overlay is not None
-            and overlay is self._last_overlay
-            and not any(_overlaps(overlay.rect, r) for r in touched)
-        )
+        dirty.append(patch_rect)
         if self._last_patch and self._last_patch != patch_rect:
-            self._restore(self._last_patch, dirty)
-        if self._last_overlay is not None and not overlay_stays:
-            self._restore(self._last_overlay.rect, dirty)
+            dirty.append(self._last_patch)
+        dirty += [o.rect for o in self._last_overlays if not any(o is n for n in overlays)]
+        dirty += [o.rect for o in overlays if not any(o is p for p in self._last_overlays)]
+        # An overlay touching a dirty area is restored and blended again whole (blending
+        # twice over the same pixels would darken its edges), which can dirty others.
+        redraw = [False] * len(overlays)
+        changed = True
+        while changed:
+            changed = False
+            for i, overlay in enumerate(overlays):
+                if not redraw[i] and any(_overlaps(overlay.rect, r) for r in dirty):
+                    redraw[i], changed = True, True
+                    dirty.append(overlay.rect)
+        for rect in dirty:
+            x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
+            self._rgb[y0:y1, x0:x1] = background[y0:y1, x0:x1]
         x0, y0, x1, y1 = patch_rect
         sx, sy = x0 - frame.x0, y0 - frame.y0
         self._rgb[y0:y1, x0:x1] = frame.patch[sy : sy + y1 - y0, sx : sx + x1 - x0]
-        dirty.append(patch_rect)
-        if overlay is not None and not overlay_stays:
-            overlay.blend_into(self._rgb)
-            dirty.append(overlay.rect)
-        for rect in dirty:
+        for overlay, again in zip(overlays, redraw):
+            if again:
+                overlay.blend_into(self._rgb)
+        for rect in dict.fromkeys(dirty):
             self._convert(rect)
-        self._last_patch, self._last_overlay = patch_rect, overlay
+        self._last_patch, self._last_overlays = patch_rect, overlays
         return self._i420.reshape(-1, self.size[0])
 
     def rgb(self) -> np.ndarray:
         """The last rendered frame in RGB (a copy)."""
         return self._rgb.copy()
-
-    def _restore(self, rect: Rect, dirty: list[Rect]) -> None:
-        x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
-        self._rgb[y0:y1, x0:x1] = self._background[y0:y1, x0:x1]
-        dirty.append((x0, y0, x1, y1))
 
     def _convert(self, rect: Rect) -> None:
         # Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that

@@ -36,7 +36,10 @@ class EncoderSettings:
 class Mp4Writer:
     """Writes yuv420p frames and float audio into one faststart MP4."""
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: int, settings: EncoderSettings, threads: int = 0) -> None:
+    def __init__(
+        self, path: Path, size: tuple[int, int], fps: int, settings: EncoderSettings, threads: int = 0,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
         import av
 
         self.path = path
@@ -45,7 +48,7 @@ class Mp4Writer:
             self._container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
         except (OSError, av.FFmpegError) as exc:
             raise MediaError(f"cannot create {path}: {exc}") from None
-        self._container.metadata["encoder"] = "personacast"
+        self._container.metadata.update(metadata or {"encoder": "personacast"})
         video = self._container.add_stream("libx264", rate=fps)
         video.width, video.height = size
         video.pix_fmt = "yuv420p"

@@ -56,4 +56,5 @@ class Composer(Protocol):
         spec: RenderSpec,
         out_path: Path,
         on_frame=None,
+        character_name: str = "unnamed",
     ) -> None: ...

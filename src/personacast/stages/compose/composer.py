@@ -15,6 +15,7 @@ from ...media.wav import read_wav
 from ...models import CaptionStyle, RenderSpec, VoiceTrack
 from ...settings import Settings
 from .captions import CaptionRenderer
+from .disclosure import disclosure_overlay, provenance_metadata
 from .formats import FormatPreset
 
 # Leave room below the platforms' -1 dBTP ceiling for AAC's small overshoot.
@@ -60,15 +61,20 @@ class StandardComposer:
         spec: RenderSpec,
         out_path: Path,
         on_frame: Callable[[int], None] | None = None,
+        character_name: str = "unnamed",
     ) -> None:
         audio = prepare_audio(voice, preset)
         renderer = CaptionRenderer(voice.timeline.words, captions, preset)
         fps = spec.fps
         canvas = I420Canvas(preset.size)
-        writer = Mp4Writer(out_path, preset.size, fps, EncoderSettings.for_quality(spec.quality), self._threads)
+        label = disclosure_overlay(spec.ai_label, preset) if spec.ai_label else None
+        writer = Mp4Writer(
+            out_path, preset.size, fps, EncoderSettings.for_quality(spec.quality), self._threads,
+            metadata=provenance_metadata(spec.ai_label, character_name),
+        )
 
         def finish_frame(index: int, frame: FramePatch):
-            return writer.video_frame(canvas.render(frame, renderer.overlay_at(index / fps)))
+            return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label]))
 
         samples_per_frame = AUDIO_RATE_HZ / fps
         audio_written = 0
