@@ -199,5 +199,56 @@ def validate(
     console.print(f"[green]✓[/] {file} meets the {preset.name} delivery spec")
 
 
+voices_app = typer.Typer(help="List and audition voice profiles.", no_args_is_help=True)
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.command("list")
+def voices_list() -> None:
+    """The built-in voice profiles and what each changes."""
+    from .stages.voice.profiles import BUILTIN_PROFILES
+
+    table = Table("profile", "engine", "base voice", "rate", "pitch", "formants", "sentence pause")
+    for name, profile in BUILTIN_PROFILES.items():
+        pitch = f"{profile.pitch_median_hz:.0f} Hz" if profile.pitch_median_hz else "as recorded"
+        table.add_row(name, profile.engine, profile.voice, f"{profile.speaking_rate:g}x", pitch,
+                      f"x{profile.formant_shift:g}", f"{profile.sentence_pause_s:g} s")
+    Console().print(table)
+    console.print("A character.yaml `voice:` block or a profile .yaml takes the same fields.")
+
+
+@voices_app.command("preview")
+def voices_preview(
+    profile: str = typer.Argument(..., help="Profile name (see `voices list`) or a profile .yaml."),
+    text: str = typer.Option("Hi, I'm your new voice. How do I sound?", "--text", "-t", help="What to say."),
+    out: Path = typer.Option(Path("preview.wav"), "--out", "-o", help="Output .wav path."),
+) -> None:
+    """Speak a line with a profile into a WAV file, to audition it."""
+    from .errors import TextError
+    from .registry import load_backend
+    from .stages.voice.profiles import resolve_profile
+    from .stages.voice.timeline import written_words
+
+    _quiet_native_logs()
+    settings = Settings()
+    try:
+        voice = resolve_profile(profile)
+        if not written_words(text):
+            raise TextError("nothing to say", hint='give --text "..."')
+        if len(text) > settings.max_script_chars:
+            raise TextError(f"the text has {len(text)} characters; the limit is {settings.max_script_chars}")
+        engine = load_backend("voice", voice.engine)(settings)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.stem}.partial.wav")
+        try:
+            track = engine.synthesize(text, voice, partial)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+    except PersonacastError as error:
+        _fail(error)
+    console.print(f"[green]✓[/] {out}: {track.duration_s:.2f} s, {len(track.timeline.words)} words, voice '{voice.name}'")
+
+
 if __name__ == "__main__":
     app()

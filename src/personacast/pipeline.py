@@ -200,8 +200,8 @@ def _frame(t: float, fps: int, frame_count: int) -> int:
 
 def _voice(job, settings, cache, images, hits, progress) -> tuple[VoiceTrack, list[SceneSpan]]:
     """Each scene is voiced (and cached) on its own, then joined with a short gap."""
-    engine = load_backend("voice", settings.voice_backend)(settings)
     profile = job.character.voice
+    engine = load_backend("voice", profile.engine)(settings)
     tracks: list[VoiceTrack] = []
     for index, scene in enumerate(job.script.scenes):
         inputs = {"engine": engine.name, "id": engine.cache_identity(profile), "text": scene.text, "profile": profile.model_dump()}

@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     )
     use_cache: bool = True
 
-    voice_backend: str = "piper"
     performer_backend: str = "default"
     animator_backend: str = "landmark_warp"
     composer_backend: str = "standard"

@@ -198,3 +198,18 @@ def test_failure_mid_render_removes_partial_files(env, portrait, monkeypatch):
         render(RenderJob(Character(name="t", images=[portrait]), Script.from_text("Hi there."), RenderSpec(), out),
                Settings(data_dir=env / "data"))
     assert [p.name for p in env.iterdir() if p.is_file()] == []
+
+
+def test_voices_list_and_preview(env):
+    listed = invoke("voices", "list")
+    assert listed.exit_code == 0 and "sofia" in listed.output and "joe" in listed.output
+    out = env / "hi.wav"
+    result = invoke("voices", "preview", "sofia", "--text", "Hello there, this is me.", "--out", out)
+    assert result.exit_code == 0, result.output
+    from personacast.media.wav import read_wav
+
+    samples, rate = read_wav(out)
+    assert 0.8 < samples.size / rate < 4.0 and np.abs(samples).max() > 0.05
+    assert [p.name for p in env.iterdir() if p.is_file()] == ["hi.wav"]
+    bad = invoke("voices", "preview", "alto", "--out", env / "x.wav")
+    assert bad.exit_code == 2 and "unknown voice profile 'alto'" in bad.output and not (env / "x.wav").exists()
