@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 import pytest
@@ -115,8 +114,10 @@ def test_normalize_leaves_silence_alone():
     assert y.dtype == np.float32 and not np.any(y)
 
 
-def test_normalize_is_fast_on_30_seconds():
+@pytest.mark.timeout(60)
+def test_normalize_handles_30_seconds_without_a_per_sample_loop():
+    # A generous bound, not a speed measurement (~0.4 s here); a Python loop per sample
+    # in the limiter would take minutes. Speed itself is in benchmarks/.
     x = speech_like(30.0, seed=3)
-    start = time.perf_counter()
-    normalize(x, RATE)
-    assert time.perf_counter() - start < 2.0
+    y = normalize(x, RATE)
+    assert measure(y, RATE)[0] == pytest.approx(-14.0, abs=0.5)

@@ -1,6 +1,5 @@
 import random
 import re
-import time
 
 import pytest
 
@@ -437,11 +436,12 @@ def test_two_thousand_word_mixed_text():
     assert " ".join(s for s, _ in segments if s) == speech
 
 
-def test_ten_thousand_characters_are_fast():
+@pytest.mark.timeout(20)
+def test_ten_thousand_characters_finish_without_pathological_backtracking():
+    # A generous bound, not a speed measurement: these took 0.01-0.06 s each; a regex that
+    # backtracks exponentially would take minutes.
     text = _mixed_text(4000, seed=3)[:10_000]
     plain = ("The quick brown fox jumps over the lazy dog. " * 250)[:10_000]
     for sample in (text, plain, "🔥" * 10_000, "1" * 10_000, "*a " * 3_400, "a" * 10_000):
-        start = time.perf_counter()
         tokens = normalize_for_speech(sample)
-        spoken_text(tokens)
-        assert time.perf_counter() - start < 0.5
+        assert spoken_text(tokens) or sample.startswith("🔥")
