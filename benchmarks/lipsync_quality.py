@@ -402,7 +402,6 @@ def evaluate(name: str, text: str, args: argparse.Namespace, data_dir: Path, det
 
     expected = expected_openness(phones, measured.size, fps)
     r_by_lag = lagged_pearson([(measured, expected)])
-    lag, r_best = best_lag(r_by_lag)
     checks = closure_checks(measured, phones, fps, args.closed_below)
     closed, counted = closure_share(checks)
     return {
@@ -413,10 +412,7 @@ def evaluate(name: str, text: str, args: argparse.Namespace, data_dir: Path, det
         "fps": fps,
         "frames": int(measured.size),
         "detection_failures": failures,
-        "r_by_lag": {str(k): _round(v) for k, v in r_by_lag.items()},
-        "r_lag0": _round(r_by_lag[0]),
-        "best_lag": lag,
-        "r_best": _round(r_best),
+        **_lag_summary(r_by_lag),
         "closures_closed": closed,
         "closures_measured": counted,
         "closures_unmeasured": len(checks) - counted,
@@ -429,6 +425,16 @@ def evaluate(name: str, text: str, args: argparse.Namespace, data_dir: Path, det
         "phones": [p._asdict() for p in phones],
         "closures": checks,
         "_series": (measured, expected),  # dropped before writing JSON
+    }
+
+
+def _lag_summary(r_by_lag: dict[int, float]) -> dict:
+    lag, r_best = best_lag(r_by_lag)
+    return {
+        "r_by_lag": {str(k): _round(v) for k, v in r_by_lag.items()},
+        "r_lag0": _round(r_by_lag[0]),
+        "best_lag": lag,
+        "r_best": _round(r_best),
     }
 
 
@@ -446,16 +452,12 @@ def _closures(closed: int, counted: int) -> str:
 
 def pooled(rows: list[dict]) -> dict:
     r_by_lag = lagged_pearson([row["_series"] for row in rows])
-    lag, r_best = best_lag(r_by_lag)
     closed = sum(row["closures_closed"] for row in rows)
     counted = sum(row["closures_measured"] for row in rows)
     return {
         "frames": sum(row["frames"] for row in rows),
         "detection_failures": sum(row["detection_failures"] for row in rows),
-        "r_by_lag": {str(k): _round(v) for k, v in r_by_lag.items()},
-        "r_lag0": _round(r_by_lag[0]),
-        "best_lag": lag,
-        "r_best": _round(r_best),
+        **_lag_summary(r_by_lag),
         "closures_closed": closed,
         "closures_measured": counted,
         "closed_share": round(closed / counted, 4) if counted else None,
