@@ -224,19 +224,15 @@ def voices_preview(
     out: Path = typer.Option(Path("preview.wav"), "--out", "-o", help="Output .wav path."),
 ) -> None:
     """Speak a line with a profile into a WAV file, to audition it."""
-    from .errors import TextError
+    from .pipeline import check_text
     from .registry import load_backend
     from .stages.voice.profiles import resolve_profile
-    from .stages.voice.timeline import written_words
 
     _quiet_native_logs()
     settings = Settings()
     try:
         voice = resolve_profile(profile)
-        if not written_words(text):
-            raise TextError("nothing to say", hint='give --text "..."')
-        if len(text) > settings.max_script_chars:
-            raise TextError(f"the text has {len(text)} characters; the limit is {settings.max_script_chars}")
+        check_text(Script.from_text(text), settings)
         engine = load_backend("voice", voice.engine)(settings)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.stem}.partial.wav")

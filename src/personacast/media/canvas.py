@@ -118,6 +118,7 @@ class I420Canvas:
                 if not redraw[i] and any(_overlaps(overlay.rect, r) for r in dirty):
                     redraw[i], changed = True, True
                     dirty.append(overlay.rect)
+        dirty = list(dict.fromkeys(dirty))
         for rect in dirty:
             x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
             self._rgb[y0:y1, x0:x1] = background[y0:y1, x0:x1]
@@ -127,14 +128,10 @@ class I420Canvas:
         for overlay, again in zip(overlays, redraw):
             if again:
                 overlay.blend_into(self._rgb)
-        for rect in dict.fromkeys(dirty):
+        for rect in dirty:
             self._convert(rect)
         self._last_patch, self._last_overlays = patch_rect, overlays
         return self._i420.reshape(-1, self.size[0])
-
-    def rgb(self) -> np.ndarray:
-        """The last rendered frame in RGB (a copy)."""
-        return self._rgb.copy()
 
     def _convert(self, rect: Rect) -> None:
         # Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that

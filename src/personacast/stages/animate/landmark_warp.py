@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...face.landmarks import FaceMeshDetector
 from ...face import landmarks as lm
+from ...face.landmarks import FaceLandmarks, FaceMeshDetector
 from ...face.mouth_interior import MouthInterior
 from ...face.warp import FaceWarper, Region
 from ...media.canvas import FramePatch
@@ -55,12 +55,13 @@ class LandmarkWarpAnimator:
 
     def __init__(self, settings: Settings) -> None:
         self._min_face_px = settings.min_face_width_px
+        # The landmarks do not depend on the frame size: one detection per image serves
+        # every format of a multi-format render.
+        self._detected: dict[Path, tuple[np.ndarray, FaceLandmarks]] = {}
 
     def prepare(self, image_path: Path, frame_size: tuple[int, int]) -> PreparedPortrait:
         """Load, find the face and lay out the stage; fails fast on bad portraits."""
-        rgb = load_rgb(image_path)
-        with FaceMeshDetector() as detector:
-            face = detector.detect(rgb, min_face_width_px=self._min_face_px, name=Path(image_path).name)
+        rgb, face = self._detect(Path(image_path))
         warnings = []
         if face.faces_found > 1:
             warnings.append(f"{Path(image_path).name}: {face.faces_found} faces found; animating the largest")
@@ -71,6 +72,14 @@ class LandmarkWarpAnimator:
             stage.image, points[lm.UPPER_LIP_INNER], points[lm.LOWER_LIP_INNER], warper.down, warper.across, warper.mouth_width
         )
         return PreparedPortrait(Path(image_path), stage, warper, interior, warnings)
+
+    def _detect(self, image_path: Path) -> tuple[np.ndarray, FaceLandmarks]:
+        if image_path not in self._detected:
+            rgb = load_rgb(image_path)
+            with FaceMeshDetector() as detector:
+                face = detector.detect(rgb, min_face_width_px=self._min_face_px, name=image_path.name)
+            self._detected[image_path] = (rgb, face)
+        return self._detected[image_path]
 
     def frames(self, scenes: list[ScenePlan], performance: Performance) -> Iterator[FramePatch]:
         for plan in scenes:
