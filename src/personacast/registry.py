@@ -21,6 +21,10 @@ class BackendRef:
 BACKENDS: dict[str, dict[str, BackendRef]] = {
     "voice": {
         "piper": BackendRef("personacast.stages.voice.piper:PiperVoiceEngine"),
+        "espeak": BackendRef("personacast.stages.voice.espeak:EspeakVoiceEngine"),
+        "elevenlabs": BackendRef("personacast.stages.voice.elevenlabs:ElevenLabsVoiceEngine", extra="voices-api"),
+        "openai": BackendRef("personacast.stages.voice.openai_tts:OpenAIVoiceEngine", extra="voices-api"),
+        "kokoro": BackendRef("personacast.stages.voice.kokoro:KokoroVoiceEngine", extra="kokoro"),
     },
     "performer": {
         "default": BackendRef("personacast.stages.perform.performer:DefaultPerformer"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,8 +33,26 @@ class Settings(BaseSettings):
     # Set 1 when several renders share a machine.
     tts_threads: int = 0
     encoder_threads: int = 0  # 0 lets x264 choose
-    max_script_chars: int = 5000
+    # About 10 minutes of speech; long scripts are synthesised sentence by sentence.
+    max_script_chars: int = 12000
     min_face_width_px: int = 48
+
+    # Paid voice engines. Keys also come from the providers' usual variables; base URLs
+    # point at a proxy or, in tests, at a local server speaking the provider's contract.
+    elevenlabs_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PERSONACAST_ELEVENLABS_API_KEY", "ELEVENLABS_API_KEY")
+    )
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PERSONACAST_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str = "https://api.openai.com/v1"
+    api_timeout_s: float = Field(60.0, gt=0)
+    api_max_retries: int = Field(4, ge=0, le=10)
+
+    # Kokoro (optional ONNX engine): model and voices files the user downloaded.
+    kokoro_model_path: Path | None = None
+    kokoro_voices_path: Path | None = None
 
     @property
     def resolved_cache_dir(self) -> Path:

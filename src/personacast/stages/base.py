@@ -10,14 +10,21 @@ from ..media.canvas import FramePatch
 from ..models import CaptionStyle, RenderSpec, Timeline, VoiceProfile, VoiceTrack
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
+from .voice.utterance import SpeechRequest, Utterance
 
 
 class VoiceEngine(Protocol):
-    """Text -> audio file + word/phone timeline."""
+    """Spoken text -> audio (+ timings when the engine knows them). One file per engine
+    in stages/voice/; ``narrate.py`` turns utterances into a track and timeline.
+
+    Engines are built with the ``Settings``; ``max_chunk_chars`` is how much text (whole
+    sentences) the narrator puts into one request.
+    """
 
     name: str
+    max_chunk_chars: int
 
-    def synthesize(self, text: str, profile: VoiceProfile, out_wav: Path) -> VoiceTrack: ...
+    def speak(self, request: SpeechRequest, profile: VoiceProfile) -> Utterance: ...
 
     def cache_identity(self, profile: VoiceProfile) -> str:
         """What besides the text and profile decides the audio (model file, version)."""

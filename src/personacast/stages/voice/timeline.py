@@ -19,6 +19,7 @@ from ...models import Phone, Word
 STRESS_MARKS = frozenset("ˈˌ")
 TRAILING_MODIFIERS = frozenset("ːˑʲʰ̃")
 SILENCE_SYMBOLS = frozenset(".,;:!?¡¿—–-…\"'()[]^$_")
+SENTENCE_PUNCT = ".,!?;:"
 _WORD_RE = re.compile(r"\S+")
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
@@ -37,6 +38,12 @@ def split_sentences(text: str) -> list[str]:
 def written_words(text: str) -> list[str]:
     """Tokens a viewer would read; pure punctuation is not a word."""
     return [tok for tok in _WORD_RE.findall(text) if any(ch.isalnum() for ch in tok)]
+
+
+def spoken_words(text: str) -> list[str]:
+    """The words of normalised spoken text ("doctor Lee, hi.") without sentence
+    punctuation: what an engine's ``Utterance.words`` must list, in order."""
+    return [word for word in (raw.strip(SENTENCE_PUNCT) for raw in text.split()) if word]
 
 
 def merge_symbols(symbols: Sequence[TimedSymbol]) -> list[TimedSymbol]:
