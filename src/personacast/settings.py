@@ -50,9 +50,11 @@ class Settings(BaseSettings):
     api_timeout_s: float = Field(60.0, gt=0)
     api_max_retries: int = Field(4, ge=0, le=10)
 
-    # Kokoro (optional ONNX engine): model and voices files the user downloaded.
+    # Kokoro (optional ONNX engine): model and voices files the user downloaded, and
+    # Kokoro-82M's config.json for its phoneme vocabulary (see stages/voice/kokoro.py).
     kokoro_model_path: Path | None = None
     kokoro_voices_path: Path | None = None
+    kokoro_config_path: Path | None = None
 
     @property
     def resolved_cache_dir(self) -> Path:
