@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed-core
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev demo test test-fast bench clean
+.PHONY: system-deps setup setup-dev demo test test-fast bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,17 +21,23 @@ $(DEVSTAMP): $(STAMP)
 	$(PIP) install -c constraints.txt -e '.[dev]'
 	touch $@
 
-setup: $(STAMP)
+# Debian packages used at run time (espeak-ng library, emoji font); cheap when present.
+system-deps:
+	bash scripts/system-deps.sh
 
-setup-dev: $(DEVSTAMP)
+setup: system-deps $(STAMP)
 
+setup-dev: system-deps $(DEVSTAMP)
+
+# The demo's default voice needs no system package, so a failed install only warns.
 demo: $(STAMP)
+	-bash scripts/system-deps.sh
 	$(VENV)/bin/personacast demo --out out/demo.mp4
 
-test: $(DEVSTAMP)
+test: system-deps $(DEVSTAMP)
 	$(PY) -m pytest -q
 
-test-fast: $(DEVSTAMP)
+test-fast: system-deps $(DEVSTAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 bench: $(DEVSTAMP)

@@ -226,6 +226,7 @@ def voices_preview(
     """Speak a line with a profile into a WAV file, to audition it."""
     from .pipeline import check_text
     from .registry import load_backend
+    from .stages.voice.narrate import narrate
     from .stages.voice.profiles import resolve_profile
 
     _quiet_native_logs()
@@ -237,7 +238,7 @@ def voices_preview(
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.stem}.partial.wav")
         try:
-            track = engine.synthesize(text, voice, partial)
+            track = narrate(engine, text, voice, partial)
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)

@@ -86,6 +86,8 @@ class Character(_Model):
 class Scene(_Model):
     text: str
     image: Path | None = None
+    # A recording of ``text`` (any audio format) used instead of the character's voice.
+    audio: Path | None = None
 
 
 class Script(_Model):
@@ -109,6 +111,8 @@ class Script(_Model):
         for scene in data.get("scenes", []):
             if isinstance(scene, dict) and scene.get("image"):
                 scene["image"] = _resolve(path.parent, scene["image"])
+            if isinstance(scene, dict) and scene.get("audio"):
+                scene["audio"] = path.parent / Path(scene["audio"]).expanduser()
         return _validated(cls, data, path)
 
 
@@ -131,6 +135,7 @@ class Word(_Model):
     text: str
     start_s: float
     end_s: float
+    emphasis: bool = False  # *marked* in the script
 
 
 class Timeline(_Model):
@@ -162,6 +167,7 @@ class VoiceTrack(_Model):
     timeline: Timeline
     engine: str
     billed_characters: int = 0
+    warnings: list[str] = []
 
 
 class SceneSpan(_Model):
@@ -200,6 +206,10 @@ class RenderResult(_Model):
     cache_hits: list[str] = []
     output: OutputProperties
     warnings: list[str] = []
+    voice_engine: str = ""
+    # Characters a paid voice engine billed for this video (0 for offline engines and
+    # when the speech came from the cache).
+    billed_characters: int = 0
 
 
 def _load_yaml(path: Path) -> dict:

@@ -21,19 +21,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .cache import StageCache
 from .errors import TextError
 from .media.probe import probe
-from .media.wav import read_wav, write_wav
-from .models import Character, RenderResult, RenderSpec, SceneSpan, Script, Timeline, VoiceTrack
+from .media.wav import WavWriter, read_wav
+from .models import Character, RenderResult, RenderSpec, SceneSpan, Script, Timeline, VoiceProfile, VoiceTrack
 from .registry import load_backend
 from .settings import Settings
 from .stages.animate.landmark_warp import ScenePlan
 from .stages.compose.formats import get_preset
 from .stages.compose.subtitles import write_subtitles
 from .stages.perform.performance import Performance
+from .stages.voice.align import ForcedAligner
+from .stages.voice.narrate import narrate, resample
 from .stages.voice.timeline import written_words
 
 SCENE_GAP_S = 0.25
@@ -116,9 +116,10 @@ def render_formats(
 
     # 2. voice
     started = time.perf_counter()
-    with progress.stage("voice", total=len(job.script.scenes)):
+    with progress.stage("voice", total=len(job.script.text)):
         voice, spans = _voice(job, settings, cache, images, hits, progress)
     timings["voice"] = time.perf_counter() - started
+    warnings += voice.warnings
     frame_count = max(1, math.ceil(voice.duration_s * fps - 1e-6))
     for preset in presets:
         if voice.duration_s > preset.max_duration_s:
@@ -181,6 +182,7 @@ def _compose_and_publish(
             video_path=out_path, json_path=json_path, subtitle_paths=subtitle_paths, format=preset.name, duration_s=voice.duration_s,
             timeline=voice.timeline, stage_seconds={k: round(v, 3) for k, v in timings.items()},
             cache_hits=hits, output=output, warnings=warnings,
+            voice_engine=voice.engine, billed_characters=voice.billed_characters,
         )
         partial_json.write_text(json.dumps(result.model_dump(mode="json"), indent=2), encoding="utf-8")
         for partial, final in zip(partial_subtitles, subtitle_paths):
@@ -199,15 +201,20 @@ def _frame(t: float, fps: int, frame_count: int) -> int:
 
 
 def _voice(job, settings, cache, images, hits, progress) -> tuple[VoiceTrack, list[SceneSpan]]:
-    """Each scene is voiced (and cached) on its own, then joined with a short gap."""
-    profile = job.character.voice
-    engine = load_backend("voice", profile.engine)(settings)
+    """Each scene is voiced (and cached) on its own, then joined with a short gap. A
+    scene with its own recording uses it instead of the character's voice."""
+    aligner = ForcedAligner()
     tracks: list[VoiceTrack] = []
+    done_chars = 0
     for index, scene in enumerate(job.script.scenes):
-        inputs = {"engine": engine.name, "id": engine.cache_identity(profile), "text": scene.text, "profile": profile.model_dump()}
+        profile = job.character.voice
+        if scene.audio is not None:
+            profile = VoiceProfile(name="recorded", engine="recorded", voice=str(scene.audio))
+        engine = load_backend("voice", profile.engine)(settings)
+        inputs = {"engine": engine.name, "id": engine.cache_identity(profile), "text": scene.text, "profile": profile.model_dump(), "version": 2}
 
-        def build(folder: Path, text=scene.text) -> None:
-            track = engine.synthesize(text, profile, folder / "voice.wav")
+        def build(folder: Path, text=scene.text, engine=engine, profile=profile, before=done_chars) -> None:
+            track = narrate(engine, text, profile, folder / "voice.wav", aligner, lambda n: progress.advance(before + n))
             (folder / "track.json").write_text(track.model_copy(update={"audio_path": Path("voice.wav")}).model_dump_json())
 
         folder, cached = cache.entry("voice", inputs, build)
@@ -215,7 +222,8 @@ def _voice(job, settings, cache, images, hits, progress) -> tuple[VoiceTrack, li
             hits.append(f"voice[{index}]")
         track = VoiceTrack.model_validate_json((folder / "track.json").read_text())
         tracks.append(track.model_copy(update={"audio_path": folder / "voice.wav"}))
-        progress.advance(index + 1)
+        done_chars += len(scene.text)
+        progress.advance(done_chars)
     if len(tracks) == 1:
         track = tracks[0]
         return track, [SceneSpan(image=images[0], start_s=0.0, end_s=track.duration_s)]
@@ -223,26 +231,33 @@ def _voice(job, settings, cache, images, hits, progress) -> tuple[VoiceTrack, li
 
 
 def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> tuple[VoiceTrack, list[SceneSpan]]:
-    pieces, words, phonemes, spans = [], [], [], []
+    """One WAV for all scenes (at the first scene's rate), written scene by scene."""
+    words, phonemes, spans, warnings = [], [], [], []
     rate = tracks[0].sample_rate_hz
-    offset = 0.0
-    for track, image in zip(tracks, images):
-        samples, _ = read_wav(track.audio_path)
-        shifted = track.timeline.shifted(offset)
-        words += shifted.words
-        phonemes += shifted.phonemes
-        gap = np.zeros(int(SCENE_GAP_S * rate), dtype=np.float32)
-        pieces += [samples, gap]
-        spans.append(SceneSpan(image=image, start_s=offset, end_s=offset + track.duration_s + SCENE_GAP_S))
-        offset += track.duration_s + SCENE_GAP_S
-    joined = np.concatenate(pieces[:-1])
     folder = settings.resolved_cache_dir / "joined"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{StageCache.key('join', {'parts': [str(t.audio_path) for t in tracks]})}.wav"
-    write_wav(path, joined, rate)
-    duration = joined.size / rate
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    with WavWriter(partial, rate) as writer:
+        for index, (track, image) in enumerate(zip(tracks, images)):
+            if index:
+                writer.write_silence(SCENE_GAP_S)
+            offset = writer.samples_written / rate
+            samples, scene_rate = read_wav(track.audio_path)
+            writer.write(resample(samples, scene_rate, rate))
+            shifted = track.timeline.shifted(offset)
+            words += shifted.words
+            phonemes += shifted.phonemes
+            warnings += track.warnings
+            gap = SCENE_GAP_S if index < len(tracks) - 1 else 0.0
+            spans.append(SceneSpan(image=image, start_s=offset, end_s=writer.samples_written / rate + gap))
+    os.replace(partial, path)
+    duration = writer.samples_written / rate
     timeline = Timeline(words=words, phonemes=phonemes, duration_s=duration)
-    track = VoiceTrack(audio_path=path, sample_rate_hz=rate, duration_s=duration, timeline=timeline, engine=tracks[0].engine)
+    track = VoiceTrack(
+        audio_path=path, sample_rate_hz=rate, duration_s=duration, timeline=timeline, engine=tracks[0].engine,
+        billed_characters=sum(t.billed_characters for t in tracks), warnings=warnings,
+    )
     return track, spans
 
 

@@ -24,6 +24,7 @@ BACKENDS: dict[str, dict[str, BackendRef]] = {
         "espeak": BackendRef("personacast.stages.voice.espeak:EspeakVoiceEngine"),
         "elevenlabs": BackendRef("personacast.stages.voice.elevenlabs:ElevenLabsVoiceEngine", extra="voices-api"),
         "openai": BackendRef("personacast.stages.voice.openai_tts:OpenAIVoiceEngine", extra="voices-api"),
+        "recorded": BackendRef("personacast.stages.voice.recorded:RecordedVoiceEngine"),
         "kokoro": BackendRef("personacast.stages.voice.kokoro:KokoroVoiceEngine", extra="kokoro"),
     },
     "performer": {

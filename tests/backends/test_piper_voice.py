@@ -4,6 +4,7 @@ import pytest
 from personacast.errors import VoiceError
 from personacast.media.wav import read_wav
 from personacast.models import VoiceProfile
+from personacast.stages.voice.narrate import narrate
 from personacast.stages.voice.profiles import BUILTIN_PROFILES, resolve_profile
 from personacast.stages.voice.timeline import written_words
 
@@ -14,7 +15,7 @@ TEXT = "Hi, I'm Sofia! Today I spent $25 on coffee. Bob bought a map, maybe."
 def tracks(voice_engine, tmp_path_factory):
     folder = tmp_path_factory.mktemp("voice")
     return {
-        name: voice_engine.synthesize(TEXT, BUILTIN_PROFILES[name], folder / f"{name}.wav")
+        name: narrate(voice_engine, TEXT, BUILTIN_PROFILES[name], folder / f"{name}.wav")
         for name in ("joe", "sofia")
     }
 
@@ -69,15 +70,15 @@ def test_female_profile_raises_pitch_and_keeps_duration(tracks):
 
 
 def test_speaking_rate_changes_duration(voice_engine, tmp_path):
-    slow = voice_engine.synthesize("Hello there, friend.", VoiceProfile(speaking_rate=0.8), tmp_path / "s.wav")
-    fast = voice_engine.synthesize("Hello there, friend.", VoiceProfile(speaking_rate=1.4), tmp_path / "f.wav")
+    slow = narrate(voice_engine, "Hello there, friend.", VoiceProfile(speaking_rate=0.8), tmp_path / "s.wav")
+    fast = narrate(voice_engine, "Hello there, friend.", VoiceProfile(speaking_rate=1.4), tmp_path / "f.wav")
     assert slow.duration_s > 1.3 * fast.duration_s
 
 
 def test_unknown_voice_and_profile(voice_engine, tmp_path):
     with pytest.raises(VoiceError, match="unknown Piper voice 'nobody'"):
-        voice_engine.synthesize("Hi.", VoiceProfile(voice="nobody"), tmp_path / "x.wav")
+        narrate(voice_engine, "Hi.", VoiceProfile(voice="nobody"), tmp_path / "x.wav")
     with pytest.raises(VoiceError, match="not found"):
-        voice_engine.synthesize("Hi.", VoiceProfile(voice=str(tmp_path / "missing.onnx")), tmp_path / "x.wav")
+        narrate(voice_engine, "Hi.", VoiceProfile(voice=str(tmp_path / "missing.onnx")), tmp_path / "x.wav")
     with pytest.raises(VoiceError, match="unknown voice profile 'alto'"):
         resolve_profile("alto")

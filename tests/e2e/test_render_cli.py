@@ -156,7 +156,7 @@ def test_validate_command_reports_problems(env, tmp_path):
     "args, message",
     [
         (["--text", "   "], "the script is empty"),
-        (["--text", "word " * 1200], "the limit is 5000"),
+        (["--text", "word " * 2500], "the limit is 12000"),
         (["--text", "Hello.", "--format", "vine"], "unknown format 'vine'"),
         (["--text", "Hello.", "--format", "square,vine"], "unknown format 'vine'"),
         (["--text", "Hello.", "--voice", "alto"], "unknown voice profile 'alto'"),

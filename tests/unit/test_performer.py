@@ -10,6 +10,8 @@ def test_visemes_for_ipa_and_arpabet():
     assert viseme_for("a").name == viseme_for("AA1").name == "open"
     assert viseme_for("u").lip_width < 0 < viseme_for("i").lip_width
     assert viseme_for("f").name == "lip_teeth"
+    assert viseme_for("tʃ").name == viseme_for("dʒ").name == viseme_for("CH").name == "postalveolar"
+    assert viseme_for("t").name == "alveolar"
     assert viseme_for("?").name == viseme_for("").name == "rest"
 
 

@@ -1,5 +1,5 @@
 from personacast.stages.voice.timeline import (
-    TimedSymbol, align_words, merge_symbols, split_sentences, to_phones, written_words,
+    TimedSymbol, align_words, merge_symbols, spoken_words, to_phones, written_words,
 )
 
 
@@ -32,6 +32,6 @@ def test_word_without_matching_sounds_sits_between_neighbours():
     assert starts == sorted(starts)
 
 
-def test_sentences_and_written_words():
-    assert split_sentences("Hi there! How are you? Fine.") == ["Hi there!", "How are you?", "Fine."]
+def test_written_and_spoken_words():
+    assert spoken_words("doctor Lee, hi. Fine!") == ["doctor", "Lee", "hi", "Fine"]
     assert written_words("Wait — really?! 3 cats") == ["Wait", "really?!", "3", "cats"]

@@ -94,6 +94,7 @@ __all__ = [
     "number_to_words",
     "ordinal_to_words",
     "speech_segments",
+    "spoken_pieces",
     "spoken_text",
     "year_to_words",
 ]
@@ -935,7 +936,7 @@ def _pause_length(value: str | None, unit: str | None, default: float) -> float:
     return min(max(seconds, 0.0), _MAX_PAUSE_S)
 
 
-def _render(tokens: Sequence[SpokenToken]) -> list[list]:
+def spoken_pieces(tokens: Sequence[SpokenToken]) -> list[list]:
     """[token index, spoken words + sentence punctuation] for each token that is said."""
     next_written: list[str | None] = [None] * len(tokens)
     following = None
@@ -958,7 +959,7 @@ def spoken_text(tokens: Iterable[SpokenToken]) -> str:
     the sentence punctuation (.,!?;:) of its written word. Punctuation of a silent word
     (an emoji at the end of a sentence) moves to the previous spoken word. Pauses are
     not represented; see ``speech_segments``."""
-    return " ".join(text for _, text in _render(list(tokens)))
+    return " ".join(text for _, text in spoken_pieces(list(tokens)))
 
 
 def speech_segments(tokens: Iterable[SpokenToken]) -> list[tuple[str, float]]:
@@ -969,7 +970,7 @@ def speech_segments(tokens: Iterable[SpokenToken]) -> list[tuple[str, float]]:
     texts joined by spaces equal ``spoken_text(tokens)``.
     """
     tokens = list(tokens)
-    pieces = _render(tokens)
+    pieces = spoken_pieces(tokens)
     segments: list[tuple[str, float]] = []
     current: list[str] = []
     k = 0

@@ -54,6 +54,8 @@ for viseme, symbols in {
     for symbol in symbols:
         _IPA[symbol] = viseme
 
+_AFFRICATES = frozenset({"tʃ", "dʒ", "ʧ", "ʤ"})
+
 _ARPABET: dict[str, str] = {
     "P": "closed", "B": "closed", "M": "closed",
     "F": "lip_teeth", "V": "lip_teeth",
@@ -77,4 +79,6 @@ def viseme_for(phone: str) -> Viseme:
     arpabet = phone.upper().rstrip("012")
     if arpabet in _ARPABET:
         return VISEMES[_ARPABET[arpabet]]
+    if phone[:2] in _AFFRICATES:  # espeak's whole-phone events: "tʃ" is ch, not t
+        return VISEMES["postalveolar"]
     return VISEMES[_IPA.get(phone[:1], "rest")] if phone else VISEMES["rest"]

