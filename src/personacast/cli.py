@@ -104,7 +104,10 @@ def render(
         "tiktok", "--format", "-f",
         help="tiktok, reels, shorts, square, portrait or landscape; several separated by commas write OUT-FORMAT.mp4 each.",
     ),
-    voice: Optional[str] = typer.Option(None, "--voice", help="Voice profile name (sofia, joe) or a profile .yaml."),
+    voice: Optional[str] = typer.Option(None, "--voice", help="Voice profile name (sofia, joe, sofia-espeak) or a profile .yaml."),
+    audio: Optional[Path] = typer.Option(
+        None, "--audio", "-a", help="A recording of the text (any audio format) to use instead of a synthetic voice."
+    ),
     quality: str = typer.Option("final", "--quality", "-q", help="final (smaller, slower) or preview (faster)."),
     fps: int = typer.Option(30, "--fps", help="Frames per second."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for blinks and head motion."),
@@ -145,6 +148,12 @@ def render(
             script = Script.from_text(text)
         else:
             raise ConfigError("nothing to say", hint='give --text "..." or --script SCRIPT.yaml')
+        if audio is not None:
+            if len(script.scenes) != 1:
+                raise ConfigError("--audio needs a one-scene script", hint="give each scene its own audio: in the script file")
+            if not audio.is_file():
+                raise ConfigError(f"audio file not found: {audio}", hint="check the path")
+            script = Script(title=script.title, scenes=[script.scenes[0].model_copy(update={"audio": audio})])
         spec = RenderSpec(format=formats[0], fps=fps, quality=quality, seed=seed, ai_label="" if no_ai_label else ai_label)
     except PersonacastError as error:
         _fail(error)
@@ -211,7 +220,7 @@ def voices_list() -> None:
     table = Table("profile", "engine", "base voice", "rate", "pitch", "formants", "sentence pause")
     for name, profile in BUILTIN_PROFILES.items():
         pitch = f"{profile.pitch_median_hz:.0f} Hz" if profile.pitch_median_hz else "as recorded"
-        table.add_row(name, profile.engine, profile.voice, f"{profile.speaking_rate:g}x", pitch,
+        table.add_row(name, profile.engine, profile.voice or "(engine default)", f"{profile.speaking_rate:g}x", pitch,
                       f"x{profile.formant_shift:g}", f"{profile.sentence_pause_s:g} s")
     Console().print(table)
     console.print("A character.yaml `voice:` block or a profile .yaml takes the same fields.")

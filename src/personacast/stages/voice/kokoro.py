@@ -33,8 +33,7 @@ import numpy as np
 from ...errors import ConfigError, TextError, VoiceError
 from ...models import VoiceProfile
 from ...settings import Settings
-from .phonemes import _LOCK as _ESPEAK_LOCK  # one lock for espeak-ng's global state
-from .phonemes import _espeak
+from .phonemes import espeak_bridge
 from .utterance import SpeechRequest, Utterance
 
 SAMPLE_RATE_HZ = 24000
@@ -82,8 +81,7 @@ _NUMPY_TYPES = {
 def kokoro_phonemes(text: str, british: bool = False) -> str:
     """Spoken text as Kokoro's English phoneme string: stress marks, spaces between
     words and clause punctuation kept, as the model was trained."""
-    with _ESPEAK_LOCK:
-        bridge = _espeak()
+    with espeak_bridge() as bridge:
         if british:
             bridge.set_voice("en")
         try:

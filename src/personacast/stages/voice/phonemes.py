@@ -8,6 +8,7 @@ the forced aligner words its dictionary lacks (names, brands, slang).
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 import unicodedata
 from functools import lru_cache
 
@@ -30,6 +31,14 @@ _IPA_TO_ARPABET: dict[str, str] = {
 _LONGEST = max(len(k) for k in _IPA_TO_ARPABET)
 
 
+@contextmanager
+def espeak_bridge():
+    """Piper's espeak-ng bridge, held under the one lock for its global state; set to
+    en-us. A caller that switches voice must switch back before leaving."""
+    with _LOCK:
+        yield _espeak()
+
+
 def _espeak():
     global _READY
     from piper import espeakbridge
@@ -46,8 +55,8 @@ def _espeak():
 def ipa_symbols(text: str) -> tuple[str, ...]:
     """espeak-ng IPA of ``text`` as single code points, without stress/length marks,
     spaces or punctuation (the symbols Piper's phone stream uses)."""
-    with _LOCK:
-        clauses = _espeak().get_phonemes(text)
+    with espeak_bridge() as bridge:
+        clauses = bridge.get_phonemes(text)
     symbols: list[str] = []
     for phonemes, _terminator, _end in clauses:
         for ch in unicodedata.normalize("NFD", phonemes):
