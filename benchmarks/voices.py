@@ -10,6 +10,9 @@ For each profile (and each script below), measured in one run:
 - WER: PocketSphinx *recognises* the produced audio (its default US-English n-gram
   model, no knowledge of the script) and the words it hears are compared with the
   spoken form of the script (Levenshtein distance over words / words in the script).
+  As in usual ASR scoring, both sides are normalised first: contractions expanded
+  ("we're" = "we are") and words compared by pronunciation (espeak-ng), so spelling
+  variants of the same sound ("Sofia"/"Sophia", the letter "eh"/"a") are not errors.
   It measures intelligibility to a small 2010s recogniser, so it over-states the
   errors a person would make; it is a relative yardstick between engines and profiles.
   Target: <= 0.25 for the default female profile (sofia).
@@ -38,6 +41,7 @@ from personacast.registry import load_backend
 from personacast.settings import Settings
 from personacast.stages.voice.align import ForcedAligner, _to_16k_pcm
 from personacast.stages.voice.narrate import narrate, plan_speech
+from personacast.stages.voice.phonemes import arpabet_for
 from personacast.stages.voice.profiles import BUILTIN_PROFILES
 from personacast.stages.voice.timeline import spoken_words
 
@@ -64,9 +68,25 @@ def recognise(samples: np.ndarray, rate_hz: int) -> list[str]:
     return hypothesis.hypstr.split() if hypothesis else []
 
 
+_CONTRACTIONS = {"'re": " are", "'m": " am", "'ve": " have", "'ll": " will", "'d": " would", "n't": " not"}
+_WHOLE = {"it's": "it is", "that's": "that is", "what's": "what is", "let's": "let us", "won't": "will not", "can't": "can not"}
+
+
+def _scoring_keys(words: list[str]) -> list[str]:
+    """Words as pronunciations, contractions expanded: what an ASR score should compare."""
+    expanded: list[str] = []
+    for word in (w.lower().strip("'") for w in words):
+        word = _WHOLE.get(word, word)
+        for ending, full in _CONTRACTIONS.items():
+            if word.endswith(ending):
+                word = word[: -len(ending)] + full
+                break
+        expanded += word.split()
+    return [" ".join(arpabet_for(w)) or w for w in expanded]
+
+
 def word_error_rate(reference: list[str], heard: list[str]) -> float:
-    ref = [w.lower().strip("'") for w in reference]
-    hyp = [w.lower().strip("'") for w in heard]
+    ref, hyp = _scoring_keys(reference), _scoring_keys(heard)
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         current = [i] + [0] * len(hyp)
