@@ -52,3 +52,14 @@ def test_blinks_at_plausible_intervals_and_deterministic():
     assert 9 <= len(onsets) <= 30  # one every 2-6 s over 60 s
     assert np.diff(onsets).min() >= 2.0
     assert np.abs(a.head_roll_deg).max() < 3 and np.abs(np.diff(a.head_yaw_deg)).max() < 0.5
+
+
+def test_emphasised_words_raise_the_brows():
+    phones = [Phone(symbol="a", start_s=0.5, end_s=0.7), Phone(symbol="a", start_s=1.5, end_s=1.7)]
+    plain = Timeline(words=[Word(text="so", start_s=0.5, end_s=0.7), Word(text="good", start_s=1.5, end_s=1.7)],
+                     phonemes=phones, duration_s=2.5)
+    marked = plain.model_copy(update={"words": [plain.words[0], plain.words[1].model_copy(update={"emphasis": True})]})
+    calm = DefaultPerformer().perform(plain, 30, 75, seed=2)
+    keen = DefaultPerformer().perform(marked, 30, 75, seed=2)
+    assert calm.brow_raise.max() < 0.05
+    assert keen.brow_raise[45:55].max() > 0.8 and keen.brow_raise[:30].max() < 0.05

@@ -114,7 +114,7 @@ def head_curves(timeline: Timeline, times: np.ndarray, speaking: np.ndarray, rng
     dy = sway(0.004) + breathing
     brow = np.zeros_like(times)
     for word in timeline.words:
-        emphatic = word.text.endswith("!") or (word.end_s - word.start_s) > 0.45
+        emphatic = word.emphasis or word.text.endswith("!") or (word.end_s - word.start_s) > 0.45
         bump = np.exp(-0.5 * ((times - word.start_s - 0.08) / 0.12) ** 2)
         if (word.end_s - word.start_s) > 0.28 or emphatic:
             pitch += 1.1 * bump  # a small nod down on the stressed syllable
