@@ -213,3 +213,33 @@ def test_voices_list_and_preview(env):
     assert [p.name for p in env.iterdir() if p.is_file()] == ["hi.wav"]
     bad = invoke("voices", "preview", "alto", "--out", env / "x.wav")
     assert bad.exit_code == 2 and "unknown voice profile 'alto'" in bad.output and not (env / "x.wav").exists()
+
+
+@pytest.mark.slow
+def test_render_speaks_a_recording(env, portrait):
+    """--audio: the recording is the soundtrack; captions follow it via forced alignment."""
+    take = env / "take.wav"
+    made = invoke("voices", "preview", "joe", "--text", TEXT, "--out", take)
+    assert made.exit_code == 0, made.output
+    out = env / "rec.mp4"
+    result = invoke("render", "--image", portrait, "--text", TEXT, "--audio", take, "--out", out, "--quality", "preview")
+    assert result.exit_code == 0, result.output
+    report = json.loads((env / "rec.json").read_text())
+    from personacast.media.wav import read_wav
+
+    samples, rate = read_wav(take)
+    assert report["voice_engine"] == "recorded"
+    assert report["duration_s"] == pytest.approx(samples.size / rate, abs=1e-3)
+    words = report["timeline"]["words"]
+    assert [w["text"] for w in words] == written_words(TEXT)
+    assert words[0]["start_s"] < 0.3 and words[-1]["end_s"] > report["duration_s"] - 0.8
+
+
+def test_unusable_recordings_fail_before_rendering(env, portrait):
+    broken = env / "broken.m4a"
+    broken.write_bytes(b"\x00\x01not audio at all" * 50)
+    for audio, message in ((env / "missing.wav", "audio file not found"), (broken, "cannot read audio file")):
+        result = invoke("render", "--image", portrait, "--text", "Hello there.", "--audio", audio, "--out", env / "x.mp4")
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.output.split())
+    assert sorted(p.name for p in env.iterdir() if p.is_file()) == ["broken.m4a"]
