@@ -8,15 +8,16 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import PersonacastError
-from .models import Character, RenderSpec, Script
+from .models import Character, MusicSpec, RenderSpec, Script
 from .settings import Settings
 
 app = typer.Typer(
@@ -78,19 +79,40 @@ def _run_render(
     except PersonacastError as error:
         _fail(error)
     elapsed = time.perf_counter() - started
-    for warning in results[0].warnings:
+    for warning in dict.fromkeys(w for result in results for w in result.warnings):
         console.print(f"[yellow]warning:[/] {warning}")
     table = Table(show_header=False, box=None)
     for result in results:
         o = result.output
         table.add_row("video", str(result.video_path))
         table.add_row("details", str(result.json_path))
+        if result.cover_path is not None:
+            table.add_row("cover", str(result.cover_path))
+        if result.post_text_path is not None:
+            table.add_row("post text", str(result.post_text_path))
         table.add_row("format", f"{result.format} {o.width}x{o.height} @ {o.fps:g} fps, {o.duration_s:.2f} s, {o.size_bytes / 1e6:.1f} MB")
         table.add_row("loudness", f"{o.loudness_lufs:.1f} LUFS, true peak {o.true_peak_dbtp:.1f} dBTP")
+        if result.audio is not None and result.audio.music is not None:
+            music = result.audio.music
+            ducked = f", {music.duck_depth_db:.1f} dB lower under speech" if music.duck_depth_db is not None else ""
+            table.add_row("music", music.source + ducked)
     speech_s = max(results[0].output.duration_s, 1e-6)
     table.add_row("time", f"{elapsed:.1f} s ({elapsed / speech_s:.2f}x real time)"
                   + (f", reused: {', '.join(results[0].cache_hits)}" if results[0].cache_hits else ""))
     console.print(table)
+
+
+def _music_option(value: object) -> MusicSpec | Literal["none"]:
+    """--music and --music-volume as the script's music, or a ConfigError naming the problem."""
+    from .errors import ConfigError
+
+    if value == "none":
+        return "none"
+    try:
+        return MusicSpec.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"--music: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @app.command()
@@ -108,6 +130,12 @@ def render(
     audio: Optional[Path] = typer.Option(
         None, "--audio", "-a", help="A recording of the text (any audio format) to use instead of a synthetic voice."
     ),
+    music: Optional[str] = typer.Option(
+        None, "--music", "-m", help="Background music: calm, upbeat or lofi (generated), an audio file, or none."
+    ),
+    music_volume: Optional[float] = typer.Option(
+        None, "--music-volume", help="Music level in dB relative to the speech, where nobody speaks (default -20)."
+    ),
     quality: str = typer.Option("final", "--quality", "-q", help="final (smaller, slower) or preview (faster)."),
     fps: int = typer.Option(30, "--fps", help="Frames per second."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for blinks and head motion."),
@@ -117,7 +145,9 @@ def render(
 ) -> None:
     """Render one video from a portrait + text, or a character folder + script."""
     from .errors import ConfigError, FormatError
+    from .models import music_shorthand
     from .stages.compose.formats import get_preset
+    from .stages.compose.music import chosen_music
     from .stages.voice.profiles import BUILTIN_PROFILES, resolve_profile
 
     _quiet_native_logs()
@@ -153,7 +183,14 @@ def render(
                 raise ConfigError("--audio needs a one-scene script", hint="give each scene its own audio: in the script file")
             if not audio.is_file():
                 raise ConfigError(f"audio file not found: {audio}", hint="check the path")
-            script = Script(title=script.title, scenes=[script.scenes[0].model_copy(update={"audio": audio})])
+            script = script.model_copy(update={"scenes": [script.scenes[0].model_copy(update={"audio": audio})]})
+        if music is not None:
+            script = script.model_copy(update={"music": _music_option(music_shorthand(music))})
+        if music_volume is not None:
+            chosen = chosen_music(character, script)
+            if chosen is None:
+                raise ConfigError("--music-volume needs music", hint="add --music calm, upbeat, lofi or an audio file")
+            script = script.model_copy(update={"music": _music_option({**chosen.model_dump(), "volume_db": music_volume})})
         spec = RenderSpec(format=formats[0], fps=fps, quality=quality, seed=seed, ai_label="" if no_ai_label else ai_label)
     except PersonacastError as error:
         _fail(error)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, cast, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -11,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 Quality = Literal["preview", "final"]
+MusicBed = Literal["calm", "upbeat", "lofi"]
+_BED_PREFIX = "bed:"
 
 
 class _Model(BaseModel):
@@ -51,6 +54,9 @@ class VoiceProfile(_Model):
     text: SpeechTextOptions = SpeechTextOptions()
 
 
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
 class CaptionStyle(_Model):
     enabled: bool = True
     font: str | None = None  # path to a .ttf/.otf; None = bundled DejaVu Sans Bold
@@ -60,8 +66,75 @@ class CaptionStyle(_Model):
     outline_color: str = "#000000"
     outline_ratio: float = Field(0.09, ge=0, le=0.5, description="outline / font size")
     center_y_ratio: float = Field(0.66, gt=0.05, lt=0.95, description="caption centre / height")
+    # Inside the format's safe zone: at its top or bottom edge or its centre; None
+    # places the caption's centre at center_y_ratio (clamped into the safe zone).
+    position: Literal["top", "center", "bottom"] | None = None
     max_words: int = Field(3, ge=1, le=12, description="words shown together")
+    max_lines: int = Field(2, ge=1, le=2, description="lines a group may wrap onto before the font shrinks")
     uppercase: bool = False
+    shadow_color: str = "#000000A0"
+    shadow_offset_ratio: float = Field(0.0, ge=0, le=0.5, description="drop shadow offset / font size; 0 = none")
+    shadow_blur_ratio: float = Field(0.0, ge=0, le=0.5, description="drop shadow blur / font size")
+    box_color: str | None = None  # background box behind the words, e.g. "#000000A0"; None = no box
+    box_padding_ratio: float = Field(0.3, ge=0, le=2, description="box padding / font size")
+    box_radius_ratio: float = Field(0.3, ge=0, le=2, description="box corner radius / font size")
+
+    @field_validator("color", "highlight_color", "outline_color", "shadow_color", "box_color")
+    @classmethod
+    def _hex_color(cls, value: str | None) -> str | None:
+        if value is not None and not _HEX_COLOR.fullmatch(value):
+            raise ValueError(f"{value!r} is not a colour: write #RGB, #RRGGBB or #RRGGBBAA (AA = opacity), e.g. '#FFD21F'")
+        return value
+
+    def overridden_by(self, override: CaptionStyle | None) -> CaptionStyle:
+        """This style with the fields that ``override`` sets (a script's or scene's)."""
+        return self if override is None else self.model_copy(update=override.model_dump(exclude_unset=True))
+
+
+class MusicSpec(_Model):
+    """Background music under the speech (mixed by stages/compose/music.py)."""
+
+    source: str = Field(min_length=1, description="calm, upbeat or lofi (generated beds, also as bed:NAME) or an audio file")
+    volume_db: float = Field(-20.0, ge=-60.0, le=0.0, description="music loudness relative to the speech's, in pauses")
+    duck_db: float = Field(-10.0, ge=-40.0, le=0.0, description="extra gain on the music while someone speaks")
+    fade_in_s: float = Field(1.0, ge=0.0, le=30.0)
+    fade_out_s: float = Field(2.0, ge=0.0, le=30.0)
+    start_s: float = Field(0.0, ge=0.0, description="where in the file (or bed) the music starts")
+
+    @field_validator("source")
+    @classmethod
+    def _known_bed(cls, value: str) -> str:
+        if value in get_args(MusicBed):
+            return _BED_PREFIX + value
+        if value.startswith(_BED_PREFIX) and value.removeprefix(_BED_PREFIX) not in get_args(MusicBed):
+            raise ValueError(f"unknown music bed '{value}': choose calm, upbeat or lofi")
+        return value
+
+    @property
+    def bed(self) -> MusicBed | None:
+        return cast(MusicBed, self.source.removeprefix(_BED_PREFIX)) if self.source.startswith(_BED_PREFIX) else None
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.bed else Path(self.source).expanduser()
+
+
+def music_shorthand(value: object) -> object:
+    """A bed name or file path alone for ``{source: ...}``, "none" or "off" for "none";
+    anything else is left to validation."""
+    if not isinstance(value, (str, Path)):
+        return value
+    word = str(value).strip()
+    return "none" if word.lower() in ("none", "off") else {"source": word}
+
+
+class Logo(_Model):
+    """A watermark kept inside the safe zone."""
+
+    path: Path
+    position: Literal["top_left", "top_right", "bottom_left", "bottom_right"] = "top_right"
+    width_ratio: float = Field(0.14, gt=0.02, le=0.4, description="logo width / frame width")
+    opacity: float = Field(0.85, gt=0.0, le=1.0)
 
 
 class Character(_Model):
@@ -72,6 +145,16 @@ class Character(_Model):
     formats: list[str] = ["tiktok"]
     seed: int = 0
     motion_intensity: float = Field(1.0, ge=0.0, le=2.0)
+    # Added to every post's text (OUT.txt) after the script's own; with or without "#".
+    hashtags: list[Annotated[str, Field(pattern=r"^#?\w+$")]] = []
+    music: MusicSpec | None = None  # background music for this character's videos
+    logo: Logo | None = None  # watermark on every video
+
+    @field_validator("music", mode="before")
+    @classmethod
+    def _music(cls, value: object) -> object:
+        value = music_shorthand(value)
+        return None if value == "none" else value
 
     @classmethod
     def from_dir(cls, directory: Path) -> "Character":
@@ -80,7 +163,29 @@ class Character(_Model):
         data = _load_yaml(path)
         base = path.parent
         data["images"] = [_resolve(base, p) for p in data.get("images", [])]
+        if "music" in data:
+            data["music"] = _music_in_file(data["music"], base)
+        if isinstance(data.get("logo"), dict) and data["logo"].get("path"):
+            data["logo"]["path"] = _relative(base, data["logo"]["path"])
         return _validated(cls, data, path)
+
+
+class BRoll(_Model):
+    """A picture or video clip shown full-frame over part of a scene; the voice goes on."""
+
+    path: Path
+    start_s: float = Field(0.0, ge=0.0, description="from the start of the scene's speech")
+    duration_s: float | None = Field(None, gt=0.0, description="None: to the end of the scene")
+    motion: Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "none"] = "zoom_in"  # pictures only
+
+
+class Card(_Model):
+    """A silent title card before or after the speech (music, if any, plays on)."""
+
+    text: str = ""
+    duration_s: float = Field(1.5, gt=0.0, le=10.0)
+    # "#RRGGBB", a picture path, or "portrait": the first portrait blurred and darkened.
+    background: str = "portrait"
 
 
 class Scene(_Model):
@@ -88,11 +193,30 @@ class Scene(_Model):
     image: Path | None = None
     # A recording of ``text`` (any audio format) used instead of the character's voice.
     audio: Path | None = None
+    caption_style: CaptionStyle | None = None  # overrides the script's for this scene's words
+    # How this scene starts (the first scene ignores it): a cut, a crossfade from the
+    # previous scene's last frame, or a zoom easing out from a closer framing.
+    transition: Literal["cut", "crossfade", "zoom"] = "cut"
+    framing: Literal["standard", "punch_in"] = "standard"  # punch_in: a tighter shot of the face
+    # What fills the frame around a portrait too narrow to cover it: "blur" (the portrait
+    # blurred), "#RRGGBB" or a picture path.
+    background: str = "blur"
+    broll: list[BRoll] = []
 
 
 class Script(_Model):
     title: str = ""
     scenes: list[Scene] = Field(min_length=1)
+    caption_style: CaptionStyle | None = None  # overrides the character's fields that it sets
+    # Overrides the character's music; "none" turns music off, None keeps the character's.
+    music: MusicSpec | Literal["none"] | None = None
+    intro: Card | None = None
+    outro: Card | None = None
+
+    @field_validator("music", mode="before")
+    @classmethod
+    def _music(cls, value: object) -> object:
+        return music_shorthand(value)
 
     @property
     def text(self) -> str:
@@ -107,12 +231,24 @@ class Script(_Model):
         """A YAML file with ``text:`` or ``scenes: [{text, image}]``."""
         data = _load_yaml(path)
         if "text" in data and "scenes" not in data:
-            data = {"title": data.get("title", ""), "scenes": [{"text": data["text"]}]}
+            kept = {key: data[key] for key in ("title", "caption_style", "music", "intro", "outro") if key in data}
+            data = {**kept, "scenes": [{"text": data["text"]}]}
+        if "music" in data:
+            data["music"] = _music_in_file(data["music"], path.parent)
         for scene in data.get("scenes", []):
             if isinstance(scene, dict) and scene.get("image"):
                 scene["image"] = _resolve(path.parent, scene["image"])
             if isinstance(scene, dict) and scene.get("audio"):
-                scene["audio"] = path.parent / Path(scene["audio"]).expanduser()
+                scene["audio"] = _relative(path.parent, scene["audio"])
+            if isinstance(scene, dict):
+                if _is_picture_ref(scene.get("background")):
+                    scene["background"] = str(_relative(path.parent, scene["background"]))
+                for broll in scene.get("broll") or []:
+                    if isinstance(broll, dict) and broll.get("path"):
+                        broll["path"] = _relative(path.parent, broll["path"])
+        for card in (data.get("intro"), data.get("outro")):
+            if isinstance(card, dict) and _is_picture_ref(card.get("background")):
+                card["background"] = str(_relative(path.parent, card["background"]))
         return _validated(cls, data, path)
 
 
@@ -195,6 +331,24 @@ class OutputProperties(_Model):
     faststart: bool
 
 
+class MusicReport(_Model):
+    """Measured on the music as mixed, before the speech was added to it. Levels are
+    loudness relative to the speech's (LU); None where there was too little to measure."""
+
+    source: str
+    speech_level_lu: float | None  # while words are spoken
+    pause_level_lu: float | None  # where nobody speaks and the music is not fading
+    duck_depth_db: float | None  # pause level minus speech level
+
+
+class AudioReport(_Model):
+    """The delivered mix; loudness and peak are measured on the file's decoded AAC."""
+
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+    music: MusicReport | None = None
+
+
 class RenderResult(_Model):
     video_path: Path
     json_path: Path
@@ -210,6 +364,13 @@ class RenderResult(_Model):
     # Characters a paid voice engine billed for this video (0 for offline engines and
     # when the speech came from the cache).
     billed_characters: int = 0
+    # OUT.jpg, a still of the frame at cover_time_s (None when it could not be made:
+    # see warnings), and OUT.txt, the post's caption, hashtags and disclosure.
+    cover_path: Path | None = None
+    cover_time_s: float | None = None
+    post_text_path: Path | None = None
+    content_credentials: bool = False  # a signed C2PA manifest is embedded in the video
+    audio: AudioReport | None = None  # the delivered mix and its music
 
 
 def _load_yaml(path: Path) -> dict:
@@ -222,6 +383,27 @@ def _load_yaml(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must contain a YAML mapping at the top level")
     return data
+
+
+def _music_in_file(value: object, base: Path) -> object:
+    """In YAML, null and false (``off``) also mean no music, and a file path is relative
+    to the YAML file."""
+    if value is None or value is False:
+        return "none"
+    value = music_shorthand(value)
+    source = value.get("source") if isinstance(value, dict) else None
+    if isinstance(source, str) and source not in get_args(MusicBed) and not source.startswith(_BED_PREFIX):
+        value = {**value, "source": str(base / Path(source).expanduser())}
+    return value
+
+
+def _relative(base: Path, value: str | Path) -> Path:
+    return base / Path(value).expanduser()
+
+
+def _is_picture_ref(value: object) -> bool:
+    """A background given as a file, not as a colour or a keyword."""
+    return isinstance(value, str) and not value.startswith("#") and value not in ("blur", "portrait")
 
 
 def _resolve(base: Path, value: str | Path) -> Path:

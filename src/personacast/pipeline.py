@@ -1,10 +1,11 @@
 """render(job, settings): the numbered steps from a script to a finished video.
 
-1. check the job (text, format, portraits: fail before any slow work)
+1. check the job (text, music file, format, portraits: fail before any slow work)
 2. voice    each scene's text -> audio + timeline          (cached)
 3. perform  timeline -> per-frame face controls             (cached)
 4. animate + compose  frames streamed into the encoder, captions, loudness
-5. publish  probe the file, write OUT.json, OUT.srt and OUT.vtt, rename all into place
+5. publish  sign the file (C2PA, when configured), probe it, write OUT.json, OUT.srt,
+            OUT.vtt, the cover OUT.jpg and the post text OUT.txt, rename all into place
 
 Nothing is written at the output path until the video is complete: work goes to a
 hidden temporary name that is renamed at the end, and removed on any failure.
@@ -23,13 +24,21 @@ from pathlib import Path
 
 from .cache import StageCache
 from .errors import TextError
+from .media.image import load_rgb
 from .media.probe import probe
 from .media.wav import WavWriter, read_wav
-from .models import Character, RenderResult, RenderSpec, SceneSpan, Script, Timeline, VoiceProfile, VoiceTrack
+from .models import AudioReport, CaptionStyle, Character, RenderResult, RenderSpec, SceneSpan, Script, Timeline, VoiceProfile, VoiceTrack
 from .registry import load_backend
 from .settings import Settings
+from .stages.animate.framing import PUNCH_IN_ZOOM
 from .stages.animate.landmark_warp import ScenePlan
+from .stages.compose.captions import caption_warnings
+from .stages.compose.c2pa_manifest import SigningCredentials, load_credentials, sign_video
+from .stages.compose.cover import choose_cover_frame, write_cover
 from .stages.compose.formats import get_preset
+from .stages.compose.music import check_music, chosen_music
+from .stages.compose.post_text import headline, post_text
+from .stages.compose.scenes import TRANSITION_S, EditPlan, check_broll, edit_frames, plan_edit
 from .stages.compose.subtitles import write_subtitles
 from .stages.perform.performance import Performance
 from .stages.voice.align import ForcedAligner
@@ -104,12 +113,18 @@ def render_formats(
     # 1. check
     started = time.perf_counter()
     check_text(job.script, settings)
+    music = chosen_music(job.character, job.script)
+    if music is not None:
+        check_music(music)
+    credentials = load_credentials(settings)
     animator = load_backend("animator", settings.animator_backend)(settings)
     images = [scene.image or job.character.images[0] for scene in job.script.scenes]
+    views = [_view(scene, image) for scene, image in zip(job.script.scenes, images)]
+    _check_pictures(job.script)
     portraits: dict[str, dict] = {}
     with progress.stage("face"):
         for preset in presets:
-            portraits[preset.name] = {path: animator.prepare(path, preset.size) for path in dict.fromkeys(images)}
+            portraits[preset.name] = {view: animator.prepare(view[0], preset.size, *view[1:]) for view in dict.fromkeys(views)}
     first = portraits[presets[0].name].values()
     warnings = [w for p in first for w in p.warnings]
     timings["face"] = time.perf_counter() - started
@@ -118,8 +133,11 @@ def render_formats(
     started = time.perf_counter()
     with progress.stage("voice", total=len(job.script.text)):
         voice, spans = _voice(job, settings, cache, images, hits, progress)
+        voice, spans = _with_cards(voice, spans, job.script, settings)
     timings["voice"] = time.perf_counter() - started
     warnings += voice.warnings
+    captions = _caption_styles(job, spans)
+    warnings += caption_warnings(voice.timeline.words, captions)
     frame_count = max(1, math.ceil(voice.duration_s * fps - 1e-6))
     for preset in presets:
         if voice.duration_s > preset.max_duration_s:
@@ -134,20 +152,22 @@ def render_formats(
         performance = _performance(voice.timeline, fps, frame_count, seed, job.character.motion_intensity, settings, cache, hits)
     timings["performance"] = time.perf_counter() - started
 
+    edit = plan_edit(job.script, spans, fps, frame_count)
     results = []
     for preset in presets:
         out_path = output_path_for(job.out_path, preset.name, formats)
         plans = [
-            ScenePlan(portraits[preset.name][span.image], _frame(span.start_s, fps, frame_count), _frame(span.end_s, fps, frame_count))
-            for span in spans
+            ScenePlan(portraits[preset.name][view], _frame(span.start_s, fps, frame_count), _frame(span.end_s, fps, frame_count))
+            for view, span in zip(views, spans)
         ]
-        plans[-1] = ScenePlan(plans[-1].portrait, plans[-1].start_frame, frame_count)
+        plans[-1] = ScenePlan(plans[-1].portrait, plans[-1].start_frame, frame_count - edit.outro_frames)
         spec = job.spec.model_copy(update={"format": preset.name})
         results.append(
             _compose_and_publish(
                 job, spec, preset, plans, animator, performance, voice, frame_count, out_path,
                 dict(timings), list(hits), warnings, settings, progress,
-                stage_name="render" if len(presets) == 1 else f"render {preset.name}",
+                stage_name="render" if len(presets) == 1 else f"render {preset.name}", credentials=credentials, captions=captions,
+                edit=edit,
             )
         )
     return results
@@ -155,45 +175,87 @@ def render_formats(
 
 def _compose_and_publish(
     job, spec, preset, plans, animator, performance, voice, frame_count, out_path, timings, hits, warnings, settings, progress,
-    stage_name: str,
+    stage_name: str, credentials: SigningCredentials | None, captions: list[tuple[float, CaptionStyle]], edit: EditPlan,
 ) -> RenderResult:
     # 4. animate + compose
     started = time.perf_counter()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial_video = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
     partial_json = out_path.with_name(f".{out_path.stem}.partial.json")
-    json_path = out_path.with_suffix(".json")
+    partial_cover = out_path.with_name(f".{out_path.stem}.partial.jpg")
+    partial_post = out_path.with_name(f".{out_path.stem}.partial.txt")
+    json_path, cover_path, post_path = (out_path.with_suffix(suffix) for suffix in (".json", ".jpg", ".txt"))
     composer = load_backend("composer", settings.composer_backend)(settings)
     try:
         with progress.stage(stage_name, total=frame_count):
-            composer.compose(
-                animator.frames(plans, performance), frame_count, voice, job.character.caption_style,
+            title_style = job.character.caption_style.overridden_by(job.script.caption_style)
+            frames = edit_frames(animator.frames(plans, performance), edit, preset, spec.fps, title_style, plans[0].portrait.still)
+            music_report = composer.compose(
+                frames, frame_count, voice, captions,
                 preset, spec, partial_video, on_frame=progress.advance, character_name=job.character.name,
+                music=chosen_music(job.character, job.script),
             )
         timings["render"] = time.perf_counter() - started
 
         # 5. publish
         started = time.perf_counter()
+        if credentials is not None:
+            sign_video(partial_video, credentials, out_path.name, job.character.name, voice.engine)
         output = probe(partial_video)
-        partial_subtitles = write_subtitles(voice.timeline.words, job.character.caption_style, partial_video)
+        video_style = job.character.caption_style.overridden_by(job.script.caption_style)
+        partial_subtitles = write_subtitles(voice.timeline.words, video_style, partial_video)
         subtitle_paths = [out_path.with_suffix(p.suffix) for p in partial_subtitles]
+        partial_post.write_text(post_text(job.script, job.character, preset, disclose=bool(spec.ai_label)), encoding="utf-8")
+        cover_time_s, cover_warnings = _cover(job, spec, preset, performance, voice, captions, edit, partial_video, partial_cover)
         timings["publish"] = time.perf_counter() - started
         result = RenderResult(
             video_path=out_path, json_path=json_path, subtitle_paths=subtitle_paths, format=preset.name, duration_s=voice.duration_s,
             timeline=voice.timeline, stage_seconds={k: round(v, 3) for k, v in timings.items()},
-            cache_hits=hits, output=output, warnings=warnings,
+            cache_hits=hits, output=output, warnings=warnings + cover_warnings,
             voice_engine=voice.engine, billed_characters=voice.billed_characters,
+            cover_path=cover_path if cover_time_s is not None else None, cover_time_s=cover_time_s,
+            post_text_path=post_path, content_credentials=credentials is not None,
+            audio=AudioReport(loudness_lufs=output.loudness_lufs, true_peak_dbtp=output.true_peak_dbtp, music=music_report),
         )
         partial_json.write_text(json.dumps(result.model_dump(mode="json"), indent=2), encoding="utf-8")
         for partial, final in zip(partial_subtitles, subtitle_paths):
             os.replace(partial, final)
+        os.replace(partial_post, post_path)
+        if cover_time_s is not None:
+            os.replace(partial_cover, cover_path)
+        else:
+            cover_path.unlink(missing_ok=True)  # an earlier render's cover would show another video
         # The video goes last: whoever sees OUT.mp4 can rely on everything beside it.
         os.replace(partial_json, json_path)
         os.replace(partial_video, out_path)
     finally:
-        for leftover in (partial_video, partial_json, partial_video.with_suffix(".srt"), partial_video.with_suffix(".vtt")):
+        for leftover in (
+            partial_video, partial_json, partial_cover, partial_post, partial_video.with_suffix(".srt"), partial_video.with_suffix(".vtt")
+        ):
             leftover.unlink(missing_ok=True)
     return result
+
+
+def _cover(job, spec, preset, performance, voice, captions, edit: EditPlan, video: Path, cover: Path) -> tuple[float | None, list[str]]:
+    """Write the cover from the rendered ``video``: the chosen frame's time, or None and why not."""
+    transition = round(TRANSITION_S * spec.fps)
+    hidden = [(0, edit.intro_frames), (edit.frame_count - edit.outro_frames, edit.frame_count)]
+    hidden += [(w.start_frame, w.end_frame) for w in edit.broll]
+    hidden += [(start, start + transition) for start, kind in edit.transitions if kind != "cut"]
+    frame = choose_cover_frame(performance, voice.timeline.words, hidden)
+    style = next((style for start_s, style in reversed(captions) if start_s <= frame / spec.fps), captions[0][1])
+    try:
+        write_cover(video, cover, frame, spec.fps, headline(job.script), preset, style)
+    except Exception as exc:  # the cover is an extra: no failure in it may cost the finished video
+        return None, [f"no cover image was made: {exc}"]
+    return frame / spec.fps, []
+
+
+def _caption_styles(job: RenderJob, spans: list[SceneSpan]) -> list[tuple[float, CaptionStyle]]:
+    """Each scene's start and caption style: the character's, with the fields that the
+    script and then the scene set."""
+    video = job.character.caption_style.overridden_by(job.script.caption_style)
+    return [(span.start_s, video.overridden_by(scene.caption_style)) for scene, span in zip(job.script.scenes, spans)]
 
 
 def _frame(t: float, fps: int, frame_count: int) -> int:
@@ -259,6 +321,46 @@ def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> t
         billed_characters=sum(t.billed_characters for t in tracks), warnings=warnings,
     )
     return track, spans
+
+
+def _view(scene, image: Path) -> tuple[Path, float, str]:
+    """How a scene shows its portrait: image, zoom, background fill."""
+    return image, PUNCH_IN_ZOOM if scene.framing == "punch_in" else 1.0, scene.background
+
+
+def _check_pictures(script: Script) -> None:
+    """B-roll and picture backgrounds are read before any slow work starts."""
+    for scene in script.scenes:
+        for broll in scene.broll:
+            check_broll(broll)
+        if not scene.background.startswith("#") and scene.background != "blur":
+            load_rgb(Path(scene.background))
+    for card in (script.intro, script.outro):
+        if card is not None and not card.background.startswith("#") and card.background != "portrait":
+            load_rgb(Path(card.background))
+
+
+def _with_cards(voice: VoiceTrack, spans: list[SceneSpan], script: Script, settings: Settings):
+    """Silence for the intro and outro cards around the speech; times move with it."""
+    before = script.intro.duration_s if script.intro else 0.0
+    after = script.outro.duration_s if script.outro else 0.0
+    if not before and not after:
+        return voice, spans
+    samples, rate = read_wav(voice.audio_path)
+    folder = settings.resolved_cache_dir / "joined"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{StageCache.key('cards', {'voice': str(voice.audio_path), 'before': before, 'after': after})}.wav"
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    with WavWriter(partial, rate) as writer:
+        writer.write_silence(before)
+        writer.write(samples)
+        writer.write_silence(after)
+    os.replace(partial, path)
+    duration = writer.samples_written / rate
+    timeline = voice.timeline.shifted(before).model_copy(update={"duration_s": duration})
+    shifted = [span.model_copy(update={"start_s": span.start_s + before, "end_s": span.end_s + before}) for span in spans]
+    track = voice.model_copy(update={"audio_path": path, "duration_s": duration, "timeline": timeline})
+    return track, shifted
 
 
 def _performance(timeline, fps, frame_count, seed, intensity, settings, cache, hits) -> Performance:

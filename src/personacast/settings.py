@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     kokoro_voices_path: Path | None = None
     kokoro_config_path: Path | None = None
 
+    # C2PA Content Credentials (extra "c2pa"): a PEM certificate chain and its private
+    # key sign every video; an RFC 3161 timestamp authority keeps the signature valid
+    # after the certificate expires. See stages/compose/c2pa_manifest.py.
+    c2pa_cert_path: Path | None = None
+    c2pa_key_path: Path | None = None
+    c2pa_tsa_url: str | None = None
+
     @property
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or (self.data_dir / "cache")

@@ -49,7 +49,7 @@ def test_render_from_image_and_text(env, portrait):
     out = env / "clip.mp4"
     result = invoke("render", "--image", portrait, "--text", TEXT, "--out", out, "--quality", "preview")
     assert result.exit_code == 0, result.output
-    assert outputs(env) == ["clip.json", "clip.mp4", "clip.srt", "clip.vtt"]
+    assert outputs(env) == ["clip.jpg", "clip.json", "clip.mp4", "clip.srt", "clip.txt", "clip.vtt"]
 
     props = probe(out)
     assert (props.width, props.height, props.fps) == (1080, 1920, 30)
@@ -128,7 +128,7 @@ def test_several_formats_share_one_voice_and_each_validates(env, portrait):
     result = invoke("render", "--image", portrait, "--text", "Two shapes, one voice.", "--out", out,
                     "--format", "square,landscape", "--quality", "preview")
     assert result.exit_code == 0, result.output
-    assert outputs(env) == [f"post-{name}.{ext}" for name in ("landscape", "square") for ext in ("json", "mp4", "srt", "vtt")]
+    assert outputs(env) == [f"post-{name}.{ext}" for name in ("landscape", "square") for ext in ("jpg", "json", "mp4", "srt", "txt", "vtt")]
     sizes = {}
     details = {}
     for name in ("square", "landscape"):
