@@ -115,7 +115,7 @@ class I420Canvas:
         while changed:
             changed = False
             for i, overlay in enumerate(overlays):
-                if not redraw[i] and any(_overlaps(overlay.rect, r) for r in dirty):
+                if not redraw[i] and any(overlaps(overlay.rect, r) for r in dirty):
                     redraw[i], changed = True, True
                     dirty.append(overlay.rect)
         dirty = list(dict.fromkeys(dirty))
@@ -155,5 +155,5 @@ def _clip(rect: Rect, shape: tuple[int, ...]) -> Rect:
     return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
 
 
-def _overlaps(a: Rect, b: Rect) -> bool:
+def overlaps(a: Rect, b: Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -41,3 +41,16 @@ def load_rgb(path: Path) -> np.ndarray:
     if min(array.shape[:2]) < 64:
         raise ImageError(f"{path.name} is only {array.shape[1]}x{array.shape[0]} pixels", hint="use a portrait of at least 512 px")
     return array
+
+
+def cover_fit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale to cover ``size`` (width, height) and crop the middle: never stretched."""
+    import cv2
+
+    width, height = size
+    src_h, src_w = rgb.shape[:2]
+    scale = max(width / src_w, height / src_h)
+    new_w, new_h = max(width, round(src_w * scale)), max(height, round(src_h * scale))
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    x0, y0 = (new_w - width) // 2, (new_h - height) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..media.canvas import FramePatch
-from ..models import CaptionStyle, RenderSpec, Timeline, VoiceProfile, VoiceTrack
+from ..models import MusicReport, MusicSpec, RenderSpec, Timeline, VoiceProfile, VoiceTrack
+from .compose.captions import CaptionStyles
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
 from .voice.utterance import SpeechRequest, Utterance
@@ -41,8 +42,9 @@ class Animator(Protocol):
     """Portrait + performance -> frames of the output size, one at a time, each a patch
     over its scene's still background (see media.canvas)."""
 
-    def prepare(self, image_path: Path, frame_size: tuple[int, int]):
-        """Load the portrait and find the face; raises on bad input before slow work starts."""
+    def prepare(self, image_path: Path, frame_size: tuple[int, int], zoom: float = 1.0, background: str = "blur"):
+        """Load the portrait and find the face; raises on bad input before slow work starts.
+        ``zoom`` > 1 frames the face closer; ``background`` fills around a narrow portrait."""
         ...
 
     def frames(self, scenes: list, performance: Performance) -> Iterator[FramePatch]:
@@ -58,10 +60,13 @@ class Composer(Protocol):
         frames: Iterator[FramePatch],
         frame_count: int,
         voice: VoiceTrack,
-        captions: CaptionStyle,
+        captions: CaptionStyles,
         preset: FormatPreset,
         spec: RenderSpec,
         out_path: Path,
         on_frame=None,
         character_name: str = "unnamed",
-    ) -> None: ...
+        music: MusicSpec | None = None,
+    ) -> MusicReport | None:
+        """Writes the video; returns what was measured on the music mixed under the voice."""
+        ...

@@ -29,13 +29,20 @@ class Stage:
     blurred_fill: bool
 
 
-def compose_stage(rgb: np.ndarray, face: FaceLandmarks, frame_size: tuple[int, int]) -> Stage:
+PUNCH_IN_ZOOM = 1.3
+
+
+def compose_stage(
+    rgb: np.ndarray, face: FaceLandmarks, frame_size: tuple[int, int], zoom: float = 1.0, background: str = "blur"
+) -> Stage:
+    """``zoom`` > 1 frames the face closer (a punch-in); ``background`` fills what a
+    too-narrow portrait leaves: "blur", "#RRGGBB" or a picture path."""
     width, height = frame_size
     margin = int(round(MARGIN_OF_LONG_SIDE * max(width, height)))
     stage_w, stage_h = width + 2 * margin, height + 2 * margin
     src_h, src_w = rgb.shape[:2]
 
-    face_scale = FACE_WIDTH_OF_SHORT_SIDE * min(width, height) / max(face.width_px, 1.0)
+    face_scale = zoom * FACE_WIDTH_OF_SHORT_SIDE * min(width, height) / max(face.width_px, 1.0)
     cover_scale = max(stage_w / src_w, stage_h / src_h)
     blurred = cover_scale > MAX_ZOOM_OVER_FACE_SIZE * face_scale
     scale = MAX_ZOOM_OVER_FACE_SIZE * face_scale if blurred else max(face_scale, cover_scale)
@@ -53,10 +60,26 @@ def compose_stage(rgb: np.ndarray, face: FaceLandmarks, frame_size: tuple[int, i
         ty = float(np.clip(ty, stage_h - new_h, 0))
     tx, ty = int(round(tx)), int(round(ty))
 
-    canvas = _blurred_background(rgb, (stage_w, stage_h)) if blurred else np.zeros((stage_h, stage_w, 3), np.uint8)
+    canvas = _fill(background, rgb, (stage_w, stage_h)) if blurred else np.zeros((stage_h, stage_w, 3), np.uint8)
     _paste(canvas, resized, tx, ty)
     matrix = np.array([[new_w / src_w, 0, tx], [0, new_h / src_h, ty]], dtype=np.float64)
     return Stage(canvas, face.transformed(matrix, (stage_w, stage_h)), margin, frame_size, blurred)
+
+
+def _fill(background: str, rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if background == "blur":
+        return _blurred_background(rgb, size)
+    if background.startswith("#"):
+        from PIL import ImageColor
+
+        canvas = np.empty((size[1], size[0], 3), np.uint8)
+        canvas[:] = ImageColor.getrgb(background)[:3]
+        return canvas
+    from pathlib import Path
+
+    from ...media.image import cover_fit, load_rgb
+
+    return cover_fit(load_rgb(Path(background)), size)
 
 
 def _blurred_background(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -42,6 +42,13 @@ class PreparedPortrait:
     interior: MouthInterior
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def still(self) -> np.ndarray:
+        """The portrait as framed, at rest: the frame-sized middle of the stage."""
+        margin = self.stage.margin_px
+        width, height = self.stage.frame_size
+        return self.stage.image[margin : margin + height, margin : margin + width]
+
 
 @dataclass(frozen=True)
 class ScenePlan:
@@ -59,13 +66,15 @@ class LandmarkWarpAnimator:
         # every format of a multi-format render.
         self._detected: dict[Path, tuple[np.ndarray, FaceLandmarks]] = {}
 
-    def prepare(self, image_path: Path, frame_size: tuple[int, int]) -> PreparedPortrait:
+    def prepare(
+        self, image_path: Path, frame_size: tuple[int, int], zoom: float = 1.0, background: str = "blur"
+    ) -> PreparedPortrait:
         """Load, find the face and lay out the stage; fails fast on bad portraits."""
         rgb, face = self._detect(Path(image_path))
         warnings = []
         if face.faces_found > 1:
             warnings.append(f"{Path(image_path).name}: {face.faces_found} faces found; animating the largest")
-        stage = compose_stage(rgb, face, frame_size)
+        stage = compose_stage(rgb, face, frame_size, zoom, background)
         warper = FaceWarper(stage.landmarks.points, (stage.image.shape[1], stage.image.shape[0]))
         points = stage.landmarks.points
         interior = MouthInterior(
