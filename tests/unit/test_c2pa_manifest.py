@@ -1,6 +1,5 @@
 """C2PA Content Credentials: signed into the MP4, read back with c2pa's own Reader."""
 
-import importlib.util
 import json
 import sys
 
@@ -21,7 +20,6 @@ from personacast.stages.compose.c2pa_manifest import (
     sign_video,
 )
 
-requires_c2pa = pytest.mark.skipif(importlib.util.find_spec("c2pa") is None, reason="needs the c2pa extra")
 
 
 @pytest.fixture
@@ -46,7 +44,6 @@ def test_without_certificate_nothing_is_signed(tmp_path):
     assert load_credentials(Settings(data_dir=tmp_path)) is None
 
 
-@requires_c2pa
 def test_signed_video_carries_the_manifest_and_still_plays(tmp_path, clip, c2pa_signing):
     credentials = load_credentials(signing_settings(tmp_path, *c2pa_signing))
     assert credentials is not None and credentials.algorithm == "es256" and credentials.tsa_url is None
@@ -76,21 +73,18 @@ def test_signed_video_carries_the_manifest_and_still_plays(tmp_path, clip, c2pa_
     assert [p.name for p in clip.parent.iterdir()] == ["clip.mp4"]
 
 
-@requires_c2pa
 def test_the_check_never_contacts_the_timestamp_authority(tmp_path, c2pa_signing):
     """Port 9 (discard) on localhost: a check that tried to reach it would fail."""
     settings = signing_settings(tmp_path, *c2pa_signing).model_copy(update={"c2pa_tsa_url": "http://127.0.0.1:9/tsa"})
     assert load_credentials(settings).tsa_url == "http://127.0.0.1:9/tsa"
 
 
-@requires_c2pa
 def test_signing_needs_the_cert_and_the_key(tmp_path, c2pa_signing):
     cert, _ = c2pa_signing
     with pytest.raises(ConfigError, match="both"):
         load_credentials(signing_settings(tmp_path, cert, None))
 
 
-@requires_c2pa
 def test_unusable_credentials_are_named(tmp_path, c2pa_signing):
     cert, key = c2pa_signing
     garbage = tmp_path / "garbage.pem"
@@ -103,7 +97,6 @@ def test_unusable_credentials_are_named(tmp_path, c2pa_signing):
         load_credentials(signing_settings(tmp_path, cert, tmp_path / "missing.key"))
 
 
-@requires_c2pa
 def test_a_key_of_another_certificate_is_refused(tmp_path, c2pa_signing):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -118,7 +111,6 @@ def test_a_key_of_another_certificate_is_refused(tmp_path, c2pa_signing):
         load_credentials(signing_settings(tmp_path, c2pa_signing[0], other))
 
 
-@requires_c2pa
 def test_a_certificate_c2pa_refuses_fails_at_check_time(tmp_path):
     """A self-signed certificate parses and matches its key, but C2PA does not accept it."""
     import datetime
@@ -142,7 +134,6 @@ def test_a_certificate_c2pa_refuses_fails_at_check_time(tmp_path):
         load_credentials(signing_settings(tmp_path, cert_path, key_path))
 
 
-@requires_c2pa
 def test_bad_credentials_stop_the_render_before_any_work(tmp_path, portrait):
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate")
@@ -159,7 +150,6 @@ def test_missing_package_says_which_extra(tmp_path, c2pa_signing, monkeypatch):
         load_credentials(signing_settings(tmp_path, *c2pa_signing))
 
 
-@requires_c2pa
 def test_a_failed_signature_leaves_the_video_as_it_was(tmp_path, clip, c2pa_signing):
     from dataclasses import replace
 
