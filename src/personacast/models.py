@@ -242,13 +242,13 @@ class Script(_Model):
                 scene["audio"] = _relative(path.parent, scene["audio"])
             if isinstance(scene, dict):
                 if _is_picture_ref(scene.get("background")):
-                    scene["background"] = str(_relative(path.parent, scene["background"]))
+                    scene["background"] = str(_resolve(path.parent, scene["background"]))
                 for broll in scene.get("broll") or []:
                     if isinstance(broll, dict) and broll.get("path"):
-                        broll["path"] = _relative(path.parent, broll["path"])
+                        broll["path"] = _resolve(path.parent, broll["path"])
         for card in (data.get("intro"), data.get("outro")):
             if isinstance(card, dict) and _is_picture_ref(card.get("background")):
-                card["background"] = str(_relative(path.parent, card["background"]))
+                card["background"] = str(_resolve(path.parent, card["background"]))
         return _validated(cls, data, path)
 
 

@@ -2,7 +2,8 @@
 
 The sample face is NASA's public-domain portrait of astronaut Eileen Collins, shipped
 inside scikit-image (``skimage.data.astronaut``). Refer to it as ``sample:astronaut``
-in a character's ``images`` list.
+in a character's ``images`` list. Two CC0 photographs from the same package serve as
+sample B-roll and card backgrounds: ``sample:coffee`` and ``sample:chelsea`` (a cat).
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ DEMO_SCRIPT = (
 )
 
 
+SAMPLE_IMAGES = ("astronaut", "coffee", "chelsea")
+
+
 def sample_image(name: str) -> Path:
-    if name == "astronaut":
+    if name in SAMPLE_IMAGES:
         import skimage.data
 
-        path = Path(skimage.data.__file__).parent / "astronaut.png"
+        path = Path(skimage.data.__file__).parent / f"{name}.png"
         if path.is_file():
             return path
-    raise ConfigError(f"unknown sample image '{name}'", hint="the bundled sample is sample:astronaut")
+    raise ConfigError(f"unknown sample image '{name}'", hint=f"the samples are {', '.join('sample:' + n for n in SAMPLE_IMAGES)}")
 
 
 def resolve_image_ref(value: str | Path, base: Path) -> Path:
