@@ -72,6 +72,6 @@ def test_voice_is_delivered_at_minus_14_lufs_under_the_peak_limit_after_aac(tmp_
     write_wav(tmp_path / "v.wav", voice, rate)
     track = VoiceTrack(audio_path=tmp_path / "v.wav", sample_rate_hz=rate, duration_s=4.0, engine="test",
                        timeline=Timeline(words=[Word(text="x", start_s=0, end_s=1)], phonemes=[], duration_s=4.0))
-    delivered = aac_roundtrip(prepare_audio(track, get_preset("tiktok")))
+    delivered = aac_roundtrip(prepare_audio(track, get_preset("tiktok"))[0])
     lufs, peak = loudness.measure(delivered, 48000)
     assert abs(lufs + 14) < 0.7 and peak <= -1.0

@@ -32,6 +32,11 @@ def measure(samples: np.ndarray, rate_hz: int) -> tuple[float, float]:
     return _integrated_lufs(x, rate_hz), _true_peak_dbtp(x)
 
 
+def integrated_lufs(samples: np.ndarray, rate_hz: int) -> float:
+    """``measure``'s loudness alone, without the costlier true-peak reading."""
+    return _integrated_lufs(_as_2d(samples), rate_hz)
+
+
 def normalize(
     samples: np.ndarray,
     rate_hz: int,

@@ -1,4 +1,4 @@
-"""The standard composer: captions burned in, voice at -14 LUFS, H.264/AAC faststart MP4."""
+"""The standard composer: captions burned in, voice (+ ducked music) at -14 LUFS, H.264/AAC faststart MP4."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from ...media import loudness
 from ...media.canvas import FramePatch, I420Canvas
 from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread, single_threaded_math
 from ...media.wav import read_wav
-from ...models import CaptionStyle, RenderSpec, VoiceTrack
+from ...models import MusicReport, MusicSpec, RenderSpec, VoiceTrack
 from ...settings import Settings
-from .captions import CaptionRenderer
+from .captions import CaptionRenderer, CaptionStyles
 from .disclosure import disclosure_overlay, provenance_metadata
 from .formats import FormatPreset
+from .music import music_track
 
 # Leave room below the platforms' -1 dBTP ceiling for AAC's small overshoot.
 TRUE_PEAK_CEILING_DBTP = -2.0
@@ -26,23 +27,31 @@ AAC_PEAK_MARGIN_DB = 0.2
 AAC_PEAK_RETRIES = 4
 
 
-def prepare_audio(voice: VoiceTrack, preset: FormatPreset) -> np.ndarray:
-    """The voice at 48 kHz, normalised to the preset's loudness and peak limits."""
+def prepare_audio(
+    voice: VoiceTrack, preset: FormatPreset, music: MusicSpec | None = None, seed: int = 0
+) -> tuple[np.ndarray, MusicReport | None]:
+    """The voice at 48 kHz, with the music mixed under it, normalised as a whole to the
+    preset's loudness and peak limits; and what was measured on the music."""
     from scipy.signal import resample_poly
 
     samples, rate = read_wav(voice.audio_path)
     if rate != AUDIO_RATE_HZ:
         g = gcd(rate, AUDIO_RATE_HZ)
         samples = resample_poly(samples, AUDIO_RATE_HZ // g, rate // g).astype(np.float32)
+    report = None
+    mix = samples
+    if music is not None:
+        track, report = music_track(music, samples, voice.timeline.words, seed)
+        mix = samples + track
     ceiling = TRUE_PEAK_CEILING_DBTP
     for _ in range(AAC_PEAK_RETRIES):
-        normalised = loudness.normalize(samples, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=ceiling)
+        normalised = loudness.normalize(mix, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=ceiling)
         _, delivered_peak = loudness.measure(aac_roundtrip(normalised), AUDIO_RATE_HZ)
         excess = delivered_peak - (preset.max_true_peak_dbtp - AAC_PEAK_MARGIN_DB)
         if excess <= 0:
             break
         ceiling -= excess + 0.2
-    return normalised
+    return normalised, report
 
 
 class StandardComposer:
@@ -56,14 +65,15 @@ class StandardComposer:
         frames: Iterator[FramePatch],
         frame_count: int,
         voice: VoiceTrack,
-        captions: CaptionStyle,
+        captions: CaptionStyles,
         preset: FormatPreset,
         spec: RenderSpec,
         out_path: Path,
         on_frame: Callable[[int], None] | None = None,
         character_name: str = "unnamed",
-    ) -> None:
-        audio = prepare_audio(voice, preset)
+        music: MusicSpec | None = None,
+    ) -> MusicReport | None:
+        audio, music_report = prepare_audio(voice, preset, music, seed=spec.seed or 0)
         renderer = CaptionRenderer(voice.timeline.words, captions, preset)
         fps = spec.fps
         canvas = I420Canvas(preset.size)
@@ -96,3 +106,4 @@ class StandardComposer:
         except BaseException:
             writer.abort()
             raise
+        return music_report
