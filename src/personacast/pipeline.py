@@ -36,6 +36,7 @@ from .stages.compose.captions import caption_warnings
 from .stages.compose.c2pa_manifest import SigningCredentials, load_credentials, sign_video
 from .stages.compose.cover import choose_cover_frame, write_cover
 from .stages.compose.formats import get_preset
+from .stages.compose.logo import logo_overlay
 from .stages.compose.music import check_music, chosen_music
 from .stages.compose.post_text import headline, post_text
 from .stages.compose.scenes import TRANSITION_S, EditPlan, check_broll, edit_frames, plan_edit
@@ -121,6 +122,8 @@ def render_formats(
     images = [scene.image or job.character.images[0] for scene in job.script.scenes]
     views = [_view(scene, image) for scene, image in zip(job.script.scenes, images)]
     _check_pictures(job.script)
+    if job.character.logo is not None:
+        logo_overlay(job.character.logo, presets[0])  # an unreadable logo fails now, not after the voice
     portraits: dict[str, dict] = {}
     with progress.stage("face"):
         for preset in presets:
@@ -193,7 +196,7 @@ def _compose_and_publish(
             music_report = composer.compose(
                 frames, frame_count, voice, captions,
                 preset, spec, partial_video, on_frame=progress.advance, character_name=job.character.name,
-                music=chosen_music(job.character, job.script),
+                music=chosen_music(job.character, job.script), logo=job.character.logo,
             )
         timings["render"] = time.perf_counter() - started
 

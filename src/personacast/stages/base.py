@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..media.canvas import FramePatch
-from ..models import MusicReport, MusicSpec, RenderSpec, Timeline, VoiceProfile, VoiceTrack
+from ..models import Logo, MusicReport, MusicSpec, RenderSpec, Timeline, VoiceProfile, VoiceTrack
 from .compose.captions import CaptionStyles
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
@@ -67,6 +67,7 @@ class Composer(Protocol):
         on_frame=None,
         character_name: str = "unnamed",
         music: MusicSpec | None = None,
+        logo: Logo | None = None,
     ) -> MusicReport | None:
         """Writes the video; returns what was measured on the music mixed under the voice."""
         ...

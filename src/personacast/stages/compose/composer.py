@@ -12,10 +12,11 @@ from ...media import loudness
 from ...media.canvas import FramePatch, I420Canvas
 from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread, single_threaded_math
 from ...media.wav import read_wav
-from ...models import MusicReport, MusicSpec, RenderSpec, VoiceTrack
+from ...models import Logo, MusicReport, MusicSpec, RenderSpec, VoiceTrack
 from ...settings import Settings
 from .captions import CaptionRenderer, CaptionStyles
 from .disclosure import disclosure_overlay, provenance_metadata
+from .logo import logo_overlay
 from .formats import FormatPreset
 from .music import music_track
 
@@ -72,19 +73,21 @@ class StandardComposer:
         on_frame: Callable[[int], None] | None = None,
         character_name: str = "unnamed",
         music: MusicSpec | None = None,
+        logo: Logo | None = None,
     ) -> MusicReport | None:
         audio, music_report = prepare_audio(voice, preset, music, seed=spec.seed or 0)
         renderer = CaptionRenderer(voice.timeline.words, captions, preset)
         fps = spec.fps
         canvas = I420Canvas(preset.size)
         label = disclosure_overlay(spec.ai_label, preset) if spec.ai_label else None
+        watermark = logo_overlay(logo, preset, avoid=label) if logo else None
         writer = Mp4Writer(
             out_path, preset.size, fps, EncoderSettings.for_quality(spec.quality), self._threads,
             metadata=provenance_metadata(spec.ai_label, character_name),
         )
 
         def finish_frame(index: int, frame: FramePatch):
-            return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label]))
+            return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label, watermark]))
 
         samples_per_frame = AUDIO_RATE_HZ / fps
         audio_written = 0
