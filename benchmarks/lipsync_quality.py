@@ -62,7 +62,6 @@ import numpy as np
 
 LAGS = tuple(range(-5, 6))
 ALIGN_RATE_HZ = 16_000
-PS_FRAMES_PER_S = 100  # PocketSphinx alignments count 10 ms frames
 
 # Measured on the four scripts below (square/preview, 1288 frames), grouped by the
 # performer's own controls: frames it closes for p/b/m read 0.016 median, 0.028 at the
@@ -341,46 +340,18 @@ def alignment_words(text: str) -> list[str]:
 
 
 def align_phones(pcm: np.ndarray, text: str) -> list[AlignedPhone]:
-    """Force-align 16 kHz int16 speech to ``text``: ARPAbet phones with times in s.
+    """Force-align 16 kHz int16 speech to ``text`` with personacast's PocketSphinx aligner
+    (the one that times engines without timings): ARPAbet phones, each with its word."""
+    from personacast.stages.voice.align import ForcedAligner
 
-    PocketSphinx aligns in two passes: ``set_align_text`` + a decode gives word
-    boundaries, then ``set_alignment`` + a second decode of the same audio fills in the
-    phone (and state) segmentation that ``get_alignment`` returns.
-    """
-    from pocketsphinx import Decoder
-
-    # lm=None: alignment builds its own search, so the default n-gram model is dead weight.
-    # bestpath=False: with the default lattice best path, 5.1.1's first pass can give a
-    # phone fewer frames than its HMM has states and the second pass then fails
-    # ("Alignment failed in frame N"; it did on the "everyday" script). The
-    # `pocketsphinx align` command turns it off for the same reason.
-    decoder = Decoder(samprate=ALIGN_RATE_HZ, lm=None, bestpath=False, loglevel="ERROR")
     words = alignment_words(text)
-    unknown = sorted({w for w in words if decoder.lookup_word(w) is None})
-    if unknown:
-        raise ValueError(f"not in the PocketSphinx dictionary: {', '.join(unknown)}")
-    raw = pcm.astype(np.int16).tobytes()
-    decoder.set_align_text(" ".join(words))
-    for second_pass in (False, True):
-        if second_pass:
-            decoder.set_alignment()
-        decoder.start_utt()
-        decoder.process_raw(raw, full_utt=True)
-        decoder.end_utt()
-    alignment = decoder.get_alignment()
-    if alignment is None:
-        raise RuntimeError("PocketSphinx returned no alignment")
-    phones = []
-    for word in alignment:
-        name = re.sub(r"\(\d+\)$", "", word.name)  # "the(2)" is an alternative pronunciation
-        for phone in word:
-            phones.append(AlignedPhone(
-                re.sub(r"\d", "", phone.name),
-                phone.start / PS_FRAMES_PER_S,
-                (phone.start + phone.duration) / PS_FRAMES_PER_S,
-                name,
-            ))
-    return phones
+    timed, phones, warnings = ForcedAligner().align(pcm.astype(np.float32) / 32768.0, ALIGN_RATE_HZ, words)
+    if warnings:
+        raise RuntimeError(warnings[0])
+    return [
+        AlignedPhone(p.symbol, p.start_s, p.end_s, next((w.text for w in timed if w.start_s <= p.start_s < w.end_s), ""))
+        for p in phones
+    ]
 
 
 # --- one script, the table ------------------------------------------------------------

@@ -123,24 +123,26 @@ def test_character_and_multi_scene_script_with_cache_reuse(env, portrait, tmp_pa
 
 
 @pytest.mark.slow
-def test_several_formats_share_one_voice_and_each_validates(env, portrait):
+def test_every_preset_renders_from_one_voice_and_validates(env, portrait):
+    from personacast.stages.compose.formats import PRESETS
+
+    names = sorted(PRESETS)
     out = env / "post.mp4"
-    result = invoke("render", "--image", portrait, "--text", "Two shapes, one voice.", "--out", out,
-                    "--format", "square,landscape", "--quality", "preview")
+    result = invoke("render", "--image", portrait, "--text", "Six shapes, one voice.", "--out", out,
+                    "--format", ",".join(names), "--quality", "preview")
     assert result.exit_code == 0, result.output
-    assert outputs(env) == [f"post-{name}.{ext}" for name in ("landscape", "square") for ext in ("jpg", "json", "mp4", "srt", "txt", "vtt")]
-    sizes = {}
+    assert outputs(env) == [f"post-{name}.{ext}" for name in names for ext in ("jpg", "json", "mp4", "srt", "txt", "vtt")]
     details = {}
-    for name in ("square", "landscape"):
+    for name in names:
         video = env / f"post-{name}.mp4"
-        assert validate(video, get_preset(name)) == []
+        preset = get_preset(name)
+        assert validate(video, preset) == []
         props = probe(video)
-        sizes[name] = (props.width, props.height)
+        assert (props.width, props.height) == preset.size
         details[name] = json.loads(video.with_suffix(".json").read_text())
-    assert sizes == {"square": (1080, 1080), "landscape": (1920, 1080)}
-    # One synthesis: both files carry the same timeline and the same voice timing.
-    assert details["square"]["timeline"] == details["landscape"]["timeline"]
-    assert details["square"]["stage_seconds"]["voice"] == details["landscape"]["stage_seconds"]["voice"]
+    # One synthesis: every file carries the same timeline and the same voice timing.
+    assert all(details[name]["timeline"] == details[names[0]]["timeline"] for name in names)
+    assert len({details[name]["stage_seconds"]["voice"] for name in names}) == 1
 
 
 def test_validate_command_reports_problems(env, tmp_path):
