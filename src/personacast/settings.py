@@ -63,6 +63,39 @@ class Settings(BaseSettings):
     c2pa_key_path: Path | None = None
     c2pa_tsa_url: str | None = None
 
+    # Service (extra "service"; see service/). Unset URLs derive from data_dir when read
+    # (resolved_* below), so one machine needs no configuration. URLs are secrets because
+    # they may carry passwords.
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to sqlite:///DATA_DIR/personacast.db"
+    )
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    storage_url: str | None = Field(
+        default=None, description="file:///DIR or s3://BUCKET/PREFIX; defaults to DATA_DIR/artefacts"
+    )
+    # S3 credentials come from boto3's usual chain (environment, profile, instance role);
+    # the endpoint points at an S3-compatible store (MinIO, R2) or, in tests, moto.
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = None
+    presign_expiry_s: int = Field(3600, gt=0, le=7 * 24 * 3600)  # S3 caps presigned URLs at 7 days
+    # Signed CloudFront URLs instead of presigned S3 ones when all three are set.
+    cloudfront_domain: str | None = None
+    cloudfront_key_id: str | None = None
+    cloudfront_private_key_path: Path | None = None
+    # A worker holds a job for this long after each heartbeat; then the reconciler may
+    # hand it to another worker.
+    job_lease_s: float = Field(120.0, gt=0)
+
     @property
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or (self.data_dir / "cache")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'personacast.db'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "artefacts").absolute().as_uri()
