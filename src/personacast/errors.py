@@ -11,7 +11,9 @@ workers) whether trying again could help: bad input never gets better by retryin
     │   ├── TextError                     empty or over-long script text
     │   ├── FormatError                   unknown format preset or quality
     │   ├── VoiceError                    unknown voice profile or voice model
-    │   └── ConfigError                   bad character.yaml / script.yaml / settings
+    │   ├── ConfigError                   bad character.yaml / script.yaml / settings
+    │   ├── NotFoundError                 no such job, character, key or stored file (for this tenant)
+    │   └── ConflictError                 the request contradicts the stored state (idempotency key reuse)
     ├── MissingDependencyError            permanent: an optional extra is not installed
     ├── BackendError                      a backend failed while working
     │   └── TransientBackendError         may succeed on retry (timeouts, 429, 5xx)
@@ -58,6 +60,16 @@ class VoiceError(InputError):
 
 class ConfigError(InputError):
     pass
+
+
+class NotFoundError(InputError):
+    """The thing asked for does not exist, or belongs to another tenant (the two look
+    the same so that ids cannot be probed)."""
+
+
+class ConflictError(InputError):
+    """The request cannot apply to the current state, e.g. an idempotency key reused
+    with a different request, or cancelling a finished job."""
 
 
 class MissingDependencyError(PersonacastError):
