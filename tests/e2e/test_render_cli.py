@@ -205,6 +205,7 @@ def test_failure_mid_render_removes_partial_files(env, portrait, monkeypatch):
 def test_voices_list_and_preview(env):
     listed = invoke("voices", "list")
     assert listed.exit_code == 0 and "sofia" in listed.output and "joe" in listed.output
+    assert listed.output.count("ready") == 3  # piper voices and the espeak library are installed
     out = env / "hi.wav"
     result = invoke("voices", "preview", "sofia", "--text", "Hello there, this is me.", "--out", out)
     assert result.exit_code == 0, result.output
