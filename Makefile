@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed-core
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: system-deps setup setup-dev demo test test-fast bench clean
+.PHONY: system-deps services setup setup-dev demo test test-fast bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(DEVSTAMP): $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# PostgreSQL and Redis for the service's tests (tests/service); quick when they are up.
+services:
+	bash scripts/ensure-services.sh
+
 setup: system-deps $(STAMP)
 
 setup-dev: system-deps $(DEVSTAMP)
@@ -34,10 +38,10 @@ demo: $(STAMP)
 	-bash scripts/system-deps.sh
 	$(VENV)/bin/personacast demo --out out/demo.mp4
 
-test: system-deps $(DEVSTAMP)
+test: system-deps services $(DEVSTAMP)
 	$(PY) -m pytest -q
 
-test-fast: system-deps $(DEVSTAMP)
+test-fast: system-deps services $(DEVSTAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 bench: $(DEVSTAMP)
