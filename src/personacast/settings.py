@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     api_timeout_s: float = Field(60.0, gt=0)
     api_max_retries: int = Field(4, ge=0, le=10)
 
+    # Script writers (`write`, `plan`; extra "llm"). The openai writer uses the OpenAI key
+    # and base URL above; openai_compatible talks to any server with OpenAI's chat API
+    # (Ollama, vLLM, LM Studio), where a key is optional and the model has no default.
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PERSONACAST_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str = "https://api.anthropic.com"
+    openai_chat_model: str = "gpt-4.1-mini"
+    anthropic_model: str = "claude-haiku-4-5"
+    llm_base_url: str = "http://localhost:11434/v1"  # Ollama's default address
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
     # Kokoro (optional ONNX engine): model and voices files the user downloaded, and
     # Kokoro-82M's config.json for its phoneme vocabulary (see stages/voice/kokoro.py).
     kokoro_model_path: Path | None = None
@@ -85,6 +98,30 @@ class Settings(BaseSettings):
     # A worker holds a job for this long after each heartbeat; then the reconciler may
     # hand it to another worker.
     job_lease_s: float = Field(120.0, gt=0)
+    # Workers (service/worker). Past the soft limit a render is stopped; the hard limit
+    # kills one that does not stop. A job gets job_max_attempts tries in all (transient
+    # errors, dead workers) before it fails.
+    render_soft_time_limit_s: float = Field(1800.0, gt=0)
+    render_time_limit_s: float = Field(1900.0, gt=0)
+    job_max_attempts: int = Field(3, ge=1, le=20)
+    # The reconciler runs every reconcile_interval_s and sends a job that has waited in the
+    # queue longer than requeue_queued_after_s to the broker again (it may have lost it).
+    reconcile_interval_s: float = Field(30.0, gt=0)
+    requeue_queued_after_s: float = Field(600.0, gt=0)
+    # API (service/api). Uploads are refused past these sizes (pictures also past
+    # media/image.py's pixel limit); each API key gets rate_limit_per_minute requests,
+    # in bursts of up to rate_limit_burst.
+    max_upload_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_audio_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    rate_limit_per_minute: float = Field(120.0, gt=0)
+    rate_limit_burst: int = Field(30, ge=1)
+    # Webhooks: each tenant's signing secret derives from this one (default: a random one
+    # kept in DATA_DIR/webhook-secret; machines that share a queue must share the setting).
+    # Private and loopback addresses are refused unless allowed (a test or on-premise setup).
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_s: float = Field(5.0, gt=0, le=60)
+    webhook_attempts: int = Field(3, ge=1, le=10)
+    webhook_allow_private: bool = False
 
     @property
     def resolved_cache_dir(self) -> Path:

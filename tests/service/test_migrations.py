@@ -66,4 +66,4 @@ def test_default_database_is_sqlite_in_the_data_dir(tmp_path):
 
 def test_migrations_are_found_inside_the_package():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == ["0002"]

@@ -82,6 +82,7 @@ class Tenant(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))  # for renders that name none
 
 
 class ApiKey(Base):

@@ -46,6 +46,7 @@ class TenantRecord:
     id: UUID
     name: str
     created_at: datetime
+    webhook_url: str | None = None  # where webhooks go for renders that name no URL
 
 
 @dataclass(frozen=True)

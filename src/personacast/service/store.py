@@ -105,6 +105,17 @@ class JobStore:
                 raise NotFoundError(f"tenant {tenant_id} not found")
             return _tenant(row)
 
+    def find_tenant(self, name: str) -> TenantRecord | None:
+        with self._sessions() as session:
+            row = session.scalar(select(Tenant).where(Tenant.name == name))
+            return None if row is None else _tenant(row)
+
+    def set_tenant_webhook(self, tenant_id: uuid.UUID, url: str | None) -> TenantRecord:
+        with self._sessions.begin() as session:
+            row = self._tenant_row(session, tenant_id)
+            row.webhook_url = url
+            return _tenant(row)
+
     def create_api_key(self, tenant_id: uuid.UUID, name: str = "default") -> NewApiKey:
         """A new key for the tenant; its plaintext is in the result and nowhere else."""
         material = apikeys.generate_key()
@@ -287,6 +298,14 @@ class JobStore:
             if JobStatus(row.status) in (JobStatus.SUCCEEDED, JobStatus.FAILED):
                 raise ConflictError(f"render {render_id} has already {row.status}; it cannot be canceled")
             return _render(row)
+
+    def status_counts(self) -> dict[JobStatus, int]:
+        """How many renders (of all tenants) are in each status: the queue depth."""
+        with self._sessions() as session:
+            counts = {status: 0 for status in JobStatus}
+            for status, count in session.execute(select(Render.status, func.count()).group_by(Render.status)):
+                counts[JobStatus(status)] = int(count)
+            return counts
 
     def mark_enqueued(self, render_id: uuid.UUID) -> None:
         """Note that the job was (re)sent to the broker now; ``stale_jobs`` counts a
@@ -576,7 +595,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def _tenant(row: Tenant) -> TenantRecord:
-    return TenantRecord(id=row.id, name=row.name, created_at=row.created_at)
+    return TenantRecord(id=row.id, name=row.name, created_at=row.created_at, webhook_url=row.webhook_url)
 
 
 def _api_key(row: ApiKey) -> ApiKeyRecord:
