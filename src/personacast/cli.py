@@ -301,5 +301,9 @@ def voices_preview(
     console.print(f"[green]✓[/] {out}: {track.duration_s:.2f} s, {len(track.timeline.words)} words, voice '{voice.name}'")
 
 
+# The content commands (write, plan, batch) live in their own module and register
+# themselves on ``app``; imported last because they use the helpers above.
+from . import cli_content  # noqa: E402,F401
+
 if __name__ == "__main__":
     app()

@@ -12,6 +12,7 @@ workers) whether trying again could help: bad input never gets better by retryin
     │   ├── FormatError                   unknown format preset or quality
     │   ├── VoiceError                    unknown voice profile or voice model
     │   ├── ConfigError                   bad character.yaml / script.yaml / settings
+    │   ├── ContentError                  a topic or written script breaks a persona or safety rule
     │   ├── NotFoundError                 no such job, character, key or stored file (for this tenant)
     │   └── ConflictError                 the request contradicts the stored state (idempotency key reuse)
     ├── MissingDependencyError            permanent: an optional extra is not installed
@@ -60,6 +61,15 @@ class VoiceError(InputError):
 
 class ConfigError(InputError):
     pass
+
+
+class ContentError(InputError):
+    """A script or topic breaks a content rule (the persona's bans, risky claims).
+    ``violations`` lists each broken rule with the words that broke it."""
+
+    def __init__(self, message: str, *, hint: str | None = None, violations: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.violations = violations or []
 
 
 class NotFoundError(InputError):

@@ -137,6 +137,24 @@ class Logo(_Model):
     opacity: float = Field(0.85, gt=0.0, le=1.0)
 
 
+Hashtag = Annotated[str, Field(pattern=r"^#?\w+$")]
+
+
+class Persona(_Model):
+    """Who the character is when it writes. Every writer gets it (the language models in
+    their prompt); the bans are checked on every written script (stages/write/safety.py)."""
+
+    personality: str = ""  # e.g. "warm, curious, a little nerdy"
+    # Free words; the template writer picks its wording from energetic, calm, expert,
+    # playful or (default) friendly by the words it finds here and in the personality.
+    tone: str = "friendly"
+    topics: list[str] = []  # recurring topics: `plan` uses them when no topics file is given
+    banned_topics: list[str] = []
+    banned_words: list[str] = []
+    brand_rules: list[str] = []  # free-form rules for the language models
+    language: str = "English"
+
+
 class Character(_Model):
     name: str
     images: list[Path] = Field(min_length=1)
@@ -146,9 +164,10 @@ class Character(_Model):
     seed: int = 0
     motion_intensity: float = Field(1.0, ge=0.0, le=2.0)
     # Added to every post's text (OUT.txt) after the script's own; with or without "#".
-    hashtags: list[Annotated[str, Field(pattern=r"^#?\w+$")]] = []
+    hashtags: list[Hashtag] = []
     music: MusicSpec | None = None  # background music for this character's videos
     logo: Logo | None = None  # watermark on every video
+    persona: Persona = Persona()
 
     @field_validator("music", mode="before")
     @classmethod
@@ -207,6 +226,10 @@ class Scene(_Model):
 class Script(_Model):
     title: str = ""
     scenes: list[Scene] = Field(min_length=1)
+    # The post's text in OUT.txt (default: the first sentences) and its hashtags, before
+    # the character's; both are written by `personacast write`.
+    caption: str = ""
+    hashtags: list[Hashtag] = []
     caption_style: CaptionStyle | None = None  # overrides the character's fields that it sets
     # Overrides the character's music; "none" turns music off, None keeps the character's.
     music: MusicSpec | Literal["none"] | None = None
@@ -231,7 +254,7 @@ class Script(_Model):
         """A YAML file with ``text:`` or ``scenes: [{text, image}]``."""
         data = _load_yaml(path)
         if "text" in data and "scenes" not in data:
-            kept = {key: data[key] for key in ("title", "caption_style", "music", "intro", "outro") if key in data}
+            kept = {key: data[key] for key in ("title", "caption", "hashtags", "caption_style", "music", "intro", "outro") if key in data}
             data = {**kept, "scenes": [{"text": data["text"]}]}
         if "music" in data:
             data["music"] = _music_in_file(data["music"], path.parent)

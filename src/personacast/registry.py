@@ -36,6 +36,12 @@ BACKENDS: dict[str, dict[str, BackendRef]] = {
     "composer": {
         "standard": BackendRef("personacast.stages.compose.composer:StandardComposer"),
     },
+    "writer": {
+        "template": BackendRef("personacast.stages.write.template:TemplateWriter"),
+        "openai": BackendRef("personacast.stages.write.openai_chat:OpenAIWriter", extra="llm"),
+        "anthropic": BackendRef("personacast.stages.write.anthropic_messages:AnthropicWriter", extra="llm"),
+        "openai_compatible": BackendRef("personacast.stages.write.openai_compatible:OpenAICompatibleWriter", extra="llm"),
+    },
 }
 
 

@@ -83,3 +83,12 @@ def test_shorten_cuts_between_words():
     assert shorten("one two, three", 12) == "one two…"
     assert shorten("abcdefghij", 5) == "abcd…"
     assert plain_text("a [pause 1s] *b*  **c** 5*3") == "a b c 5*3"
+
+
+def test_a_written_caption_and_hashtag_list_are_used():
+    script = Script(
+        title="Cold brew", caption="My *best* cold brew, finally [pause] ☕", hashtags=["coldbrew", "#AI"],
+        scenes=[Scene(text="Spoken words #spoken. More.")],
+    )
+    paragraphs = post_text(script, SOFIA, get_preset("tiktok"), disclose=False).split("\n\n")
+    assert paragraphs == ["Cold brew", "My best cold brew, finally ☕", "#spoken #coldbrew #AI #tech"]

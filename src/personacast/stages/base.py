@@ -12,6 +12,7 @@ from .compose.captions import CaptionStyles
 from .compose.formats import FormatPreset
 from .perform.performance import Performance
 from .voice.utterance import SpeechRequest, Utterance
+from .write.written import WriteResult, WritingBrief
 
 
 class VoiceEngine(Protocol):
@@ -71,3 +72,13 @@ class Composer(Protocol):
     ) -> MusicReport | None:
         """Writes the video; returns what was measured on the music mixed under the voice."""
         ...
+
+
+class ScriptWriter(Protocol):
+    """A topic and a persona -> a script fitted to the brief's duration that passed the
+    content rules (ContentError otherwise). One file per backend in stages/write/; built
+    with the ``Settings`` and an optional model name."""
+
+    name: str
+
+    def write(self, brief: WritingBrief) -> WriteResult: ...

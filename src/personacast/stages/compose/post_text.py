@@ -1,9 +1,9 @@
 """OUT.txt: what to paste when posting the video: caption, hashtags, AI disclosure.
 
-The caption comes from the script, so the post says what the video says. It is cut to
-the preset's caption limit by shortening the script's sentences only: the title, the
-hashtags and the disclosure always survive, since they are what the post is found and
-judged by.
+The caption is the script's ``caption`` or else its first sentences, so the post says
+what the video says. It is cut to the preset's caption limit by shortening the caption
+only: the title, the hashtags and the disclosure always survive, since they are what the
+post is found and judged by.
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def headline(script: Script) -> str:
 
 
 def hashtags(script: Script, character: Character) -> list[str]:
-    """The script's own hashtags, then the character's, once each (ignoring case)."""
-    found = _HASHTAG_RE.findall(script.text) + [tag.lstrip("#") for tag in character.hashtags]
+    """The script's own hashtags (in its text, then its list), then the character's, once
+    each (ignoring case)."""
+    listed = [tag.lstrip("#") for tag in script.hashtags + character.hashtags]
+    found = _HASHTAG_RE.findall(script.text) + listed
     unique: dict[str, str] = {}
     for tag in found:
         unique.setdefault(tag.casefold(), tag)
@@ -70,7 +72,8 @@ def post_text(script: Script, character: Character, preset: FormatPreset, disclo
     closing = [" ".join(hashtags(script, character)), DISCLOSURE_LINE if disclose else ""]
     fixed = _paragraphs([title, *closing])
     room = preset.caption_max_chars - len(fixed) - len("\n\n") * bool(fixed)
-    body = shorten(" ".join(sentences(script.text)[:CAPTION_SENTENCES]), max(0, room))
+    caption = plain_text(script.caption) or " ".join(sentences(script.text)[:CAPTION_SENTENCES])
+    body = shorten(caption, max(0, room))
     return _paragraphs([title, body, *closing])
 
 

@@ -60,7 +60,7 @@ class OpenAIVoiceEngine:
                     speed=speed,
                 ).content
             except library.APIStatusError as exc:
-                raise _failure(exc.status_code, exc.body, exc.code) from exc
+                raise openai_failure(exc.status_code, exc.body, exc.code) from exc
             except library.APIConnectionError as exc:  # timeouts included
                 raise ApiFailure(None, exc.message) from exc
 
@@ -70,7 +70,7 @@ class OpenAIVoiceEngine:
         )
 
 
-def _failure(status: int, body: object, code: str | None) -> ApiFailure:
+def openai_failure(status: int, body: object, code: str | None) -> ApiFailure:
     # The client unwraps {"error": {"message", "type", "code"}} into ``body``.
     message = str(body.get("message") or body) if isinstance(body, dict) else str(body or "")
     return ApiFailure(status, message, quota_exhausted=code == "insufficient_quota")

@@ -1,6 +1,6 @@
 """What the paid-API voice engines (ElevenLabs, OpenAI) share: the key, the client
 import, retries with backoff, PCM decoding, and one mapping from API failures to
-personacast errors.
+personacast errors. The script writers (stages/write/) use the same ``Provider``.
 
 Each engine turns its client library's exceptions into ``ApiFailure``; ``Provider.call``
 decides what is worth another try. The clients' own retries are switched off because
@@ -64,15 +64,26 @@ class ApiFailure(Exception):
 @dataclass(frozen=True)
 class Provider:
     name: str  # as users know it: "ElevenLabs"
-    backend: str  # the registry's voice backend name
+    backend: str  # the registry's backend name
     module: str  # the client library to import
-    key_variable: str  # the provider's usual environment variable
+    # The provider's usual environment variable, also read with the PERSONACAST_ prefix;
+    # a name that already has the prefix is the only one.
+    key_variable: str
+    extra: str = "voices-api"  # the pip extra that installs ``module``
+    # What a request the API refuses (4xx other than key, quota and rate) says is wrong.
+    refused_error: type[PersonacastError] = VoiceError
+    refused_hint: str = "check the voice and model of the voice profile"
+
+    @property
+    def key_variables(self) -> str:
+        if self.key_variable.startswith("PERSONACAST_"):
+            return self.key_variable
+        return f"{self.key_variable} or PERSONACAST_{self.key_variable}"
 
     def api_key(self, secret: SecretStr | None) -> str:
         if secret is None or not secret.get_secret_value().strip():
             raise ConfigError(
-                f"no {self.name} API key is set",
-                hint=f"set {self.key_variable} or PERSONACAST_{self.key_variable} to your {self.name} API key",
+                f"no {self.name} API key is set", hint=f"set {self.key_variables} to your {self.name} API key"
             )
         return secret.get_secret_value().strip()
 
@@ -80,7 +91,7 @@ class Provider:
         try:
             return importlib.import_module(self.module)
         except ModuleNotFoundError as exc:
-            raise MissingDependencyError(self.backend, "voices-api", exc.name or self.module) from None
+            raise MissingDependencyError(self.backend, self.extra, exc.name or self.module) from None
 
     def call(self, attempt: Callable[[], T], max_retries: int) -> T:
         """``attempt()`` until it succeeds, retrying failures that may pass with
@@ -100,12 +111,12 @@ class Provider:
         if failure.quota_exhausted:
             return BackendError(
                 f"the {self.name} quota is used up: {message}",
-                hint=f"add credits or upgrade the {self.name} plan, or choose another voice engine",
+                hint=f"add credits or upgrade the {self.name} plan, or choose another provider",
             )
         if status in (401, 403):
             return ConfigError(
                 f"the {self.name} API key was rejected: {message}",
-                hint=f"check {self.key_variable} or PERSONACAST_{self.key_variable}, and the key's permissions",
+                hint=f"check {self.key_variables}, and the key's permissions",
             )
         if failure.retryable:
             answer = "no answer" if status is None else f"HTTP {status}"
@@ -114,9 +125,8 @@ class Provider:
                 hint="try again later; PERSONACAST_API_MAX_RETRIES and PERSONACAST_API_TIMEOUT_S set the patience",
             )
         if status is not None and 400 <= status < 500:
-            return VoiceError(
-                f"the {self.name} API refused the request (HTTP {status}): {message}",
-                hint="check the voice and model of the voice profile",
+            return self.refused_error(
+                f"the {self.name} API refused the request (HTTP {status}): {message}", hint=self.refused_hint
             )
         return BackendError(f"unexpected answer from the {self.name} API (HTTP {status}): {message}")
 
