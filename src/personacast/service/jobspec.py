@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import ConfigError, FormatError, InputError
+from ..errors import ConfigError, FormatError, InputError, TextError
 from ..models import Card, CaptionStyle, Character, MusicSpec, Quality, RenderSpec, Scene, Script, VoiceProfile
 
 # A ceiling on any one text field, far above settings.max_script_chars (checked by the
@@ -216,17 +216,28 @@ def build_character(name: str, profile: CharacterProfile, portraits: list[Path],
     )
 
 
+def check_script(request: ScriptRequest, max_chars: int, portraits: int) -> None:
+    """What the pipeline would refuse, found before queueing: no words, too much text,
+    a scene showing a portrait the character does not have."""
+    texts = [request.text or ""] if request.scenes is None else [scene.text for scene in request.scenes]
+    for number, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise TextError("the script is empty" if request.scenes is None else f"scene {number} has no words",
+                            hint="give the text to speak")
+    if request.char_count > max_chars:
+        raise TextError(f"the script has {request.char_count} characters; the limit is {max_chars}",
+                        hint="split it into several videos")
+    for number, scene in enumerate(request.scenes or [], start=1):
+        if scene.image >= portraits:
+            raise InputError(f"scene {number} shows portrait {scene.image}, but the character has {portraits}",
+                             hint="number portraits from 0")
+
+
 def build_script(request: ScriptRequest, portraits: list[Path], recording: Path | None) -> Script:
     """The pipeline's Script; scene images are indices into ``portraits``."""
     if request.scenes is None:
         scenes = [Scene(text=request.text or "", image=portraits[0])]
     else:
-        for number, scene in enumerate(request.scenes, start=1):
-            if scene.image >= len(portraits):
-                raise InputError(
-                    f"scene {number} shows portrait {scene.image}, but the character has {len(portraits)}",
-                    hint="number portraits from 0",
-                )
         scenes = [
             Scene(text=s.text, image=portraits[s.image], caption_style=s.caption_style, transition=s.transition,
                   framing=s.framing, background=s.background)

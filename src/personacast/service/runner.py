@@ -37,7 +37,15 @@ from uuid import UUID
 from ..errors import PersonacastError
 from ..settings import Settings
 from . import metrics, webhooks
-from .jobspec import CharacterProfile, RenderJobRequest, build_character, build_script, build_spec, parse_job_request
+from .jobspec import (
+    CharacterProfile,
+    RenderJobRequest,
+    build_character,
+    build_script,
+    build_spec,
+    check_script,
+    parse_job_request,
+)
 from .records import JobStatus, LeaseState, RenderRecord
 from .storage import Storage
 from .store import JobStore
@@ -127,6 +135,7 @@ def _run(
     if request.audio_key is not None:
         recording = inputs / f"recording{Path(request.audio_key).suffix}"
         storage.get_file(request.audio_key, recording)
+    check_script(request.script, settings.max_script_chars, len(character.images))
     script = build_script(request.script, list(character.images), recording)
     job = RenderJob(character, script, build_spec(request, formats), out / "video.mp4")
     results = render_formats(job, formats, settings, _StoreProgress(store, record.id, lease))
