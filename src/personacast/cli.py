@@ -304,6 +304,7 @@ def voices_preview(
 # The content commands (write, plan, batch) live in their own module and register
 # themselves on ``app``; imported last because they use the helpers above.
 from . import cli_content  # noqa: E402,F401
+from . import cli_worker  # noqa: E402,F401  (the service's worker and reconcile)
 
 if __name__ == "__main__":
     app()

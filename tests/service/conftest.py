@@ -181,3 +181,25 @@ def s3_bucket(moto_endpoint: str, aws_credentials: None) -> str:
 
     S3Storage.make_client("us-east-1", moto_endpoint).create_bucket(Bucket="personacast-test")
     return "personacast-test"
+
+
+REDIS_URL = os.environ.get("PERSONACAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The tests' own Redis database (PERSONACAST_TEST_REDIS_URL; default: database 14 of
+    the local server), emptied before and after each test. Like PostgreSQL, a missing
+    Redis fails the tests (scripts/ensure-services.sh starts it)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL}: {exc}. Start it with: bash scripts/ensure-services.sh", pytrace=False
+        )
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
