@@ -305,6 +305,7 @@ def voices_preview(
 # themselves on ``app``; imported last because they use the helpers above.
 from . import cli_content  # noqa: E402,F401
 from . import cli_worker  # noqa: E402,F401  (the service's worker and reconcile)
+from . import cli_service  # noqa: E402,F401  (serve, keys, db)
 
 if __name__ == "__main__":
     app()

@@ -71,7 +71,10 @@ def check_image(file: BinaryIO, limit_bytes: int, what: str = "the image") -> Ch
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(f"{what} is too many pixels (a possible decompression bomb)", hint="send a smaller image") from None
+        raise ImageError(
+            f"{what} claims far more pixels than the {MAX_IMAGE_PIXELS / 1e6:.0f} megapixel limit (a possible decompression bomb)",
+            hint="send a portrait of a few megapixels",
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(
             f"{what} is not a picture in a supported format", hint=f"send {', '.join(sorted(SUPPORTED_FORMATS))}"
