@@ -13,6 +13,7 @@ from typing import Literal, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -62,7 +63,9 @@ def _quiet_native_logs() -> None:
 
 
 def _fail(error: PersonacastError) -> None:
-    console.print(f"[bold red]error:[/] {error.message}" + (f" [dim]({error.hint})[/]" if error.hint else ""))
+    # Messages quote user input and hints name extras ("personacast[service]"): not markup.
+    message, hint = escape(error.message), escape(error.hint or "")
+    console.print(f"[bold red]error:[/] {message}" + (f" [dim]({hint})[/]" if hint else ""))
     raise typer.Exit(code=2)
 
 

@@ -5,7 +5,6 @@ by cli.py."""
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 import typer
 from rich.console import Console

@@ -267,6 +267,32 @@ def test_text_problems_answer_422(api):
     assert api.client.get("/v1/renders", headers=headers).json()["items"] == []
 
 
+def test_a_recording_is_sniffed_and_stored_with_the_render(api):
+    import wave
+
+    import numpy as np
+
+    _, headers = api.tenant("acme")
+    recording = io.BytesIO()
+    with wave.open(recording, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.sin(np.arange(16000) / 8) * 8000).astype("<i2").tobytes())
+    files = [("image", ("p.png", portrait_bytes(), "image/png")), ("audio", ("take.mp3", recording.getvalue(), "audio/mpeg"))]
+    accepted = api.client.post("/v1/renders", headers=headers, files=files, data={"text": TEXT, **FAST})
+    assert accepted.status_code == 202, accepted.text
+    stored = api.store.get_render(api.store.find_tenant("acme").id, uuid.UUID(accepted.json()["id"]))
+    assert stored.request["audio_key"].endswith(".wav")  # named by its content, not by the upload's name
+
+    files[1] = ("audio", ("take.wav", b"RIFF....WAVEnot really", "audio/wav"))
+    refused = api.client.post("/v1/renders", headers=headers, files=files, data={"text": TEXT, **FAST})
+    assert refused.status_code == 422 and "not a readable recording" in error_of(refused)["message"]
+    files[1] = ("audio", ("p.png", portrait_bytes(), "audio/wav"))
+    refused = api.client.post("/v1/renders", headers=headers, files=files, data={"text": TEXT, **FAST})
+    assert refused.status_code == 422 and "audio" in error_of(refused)["message"]
+
+
 # -- characters, JSON renders, batches, listing, cancel -----------------------------------------
 
 

@@ -197,7 +197,10 @@ def _retry_or_fail(
 def _finished(store: JobStore, settings: Settings, record: RenderRecord) -> RenderRecord:
     final = store.get_render(record.tenant_id, record.id)
     if final.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-        webhooks.notify(settings, final, store.get_tenant(record.tenant_id).webhook_url)
+        try:
+            webhooks.notify(settings, final, store.get_tenant(record.tenant_id).webhook_url)
+        except Exception:  # noqa: BLE001 - the job is finished; a webhook problem must not undo that
+            log.exception("render %s: webhook not sent", record.id)
     return final
 
 

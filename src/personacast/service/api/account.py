@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query
 from ...errors import InputError
 from .. import webhooks
 from .deps import ServiceDep, TenantDep
-from .renders import ERRORS
-from .schemas import UsageOut, UsageRowOut, WebhookOut, WebhookSettings
+from .schemas import ERRORS, UsageOut, UsageRowOut, WebhookOut, WebhookSettings
 
 router = APIRouter(prefix="/v1", tags=["account"])
 

@@ -17,8 +17,8 @@ from ..jobspec import RenderInput, RenderJobRequest, check_script
 from ..records import TenantRecord
 from .deps import Service, ServiceDep, TenantDep
 from .errors import ApiError, validation_message
-from .renders import ERRORS, dispatch
-from .schemas import BatchCreated, BatchOut, BatchRequest
+from .renders import dispatch
+from .schemas import ERRORS, BatchCreated, BatchOut, BatchRequest
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 

@@ -14,8 +14,7 @@ from ...errors import InputError
 from ..jobspec import CharacterProfile
 from ..uploads import check_image
 from .deps import ServiceDep, TenantDep
-from .renders import ERRORS
-from .schemas import CharacterOut, CharacterPage
+from .schemas import ERRORS, CharacterOut, CharacterPage
 from .views import character_out
 
 router = APIRouter(prefix="/v1/characters", tags=["characters"])

@@ -26,7 +26,7 @@ from ..storage.local import LocalStorage
 from ..uploads import check_audio, check_image
 from .deps import Service, ServiceDep, TenantDep
 from .errors import ApiError
-from .schemas import ErrorOut, RenderCreated, RenderOut, RenderPage, Status
+from .schemas import ERRORS, RenderCreated, RenderOut, RenderPage, Status
 from .views import render_out
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ SSE_MAX_S = 3600.0  # a client reconnects (EventSource does so by itself) after 
 _IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,255}$"
 _FORM_FIELDS = {"image", "audio", "character_id", "text", "script", "format", "voice", "quality", "fps", "seed", "ai_label",
                 "webhook_url"}
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422, 429)
-}
 
 _MULTIPART = {
     "type": "object",

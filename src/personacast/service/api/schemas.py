@@ -28,6 +28,10 @@ class ErrorOut(Out):
     error: ErrorBody
 
 
+# The error answers every authenticated route documents.
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422, 429)}
+
+
 class RenderCreated(Out):
     id: UUID
     status: Status
