@@ -12,6 +12,7 @@ import time
 import uuid
 import zlib
 
+from fastapi.testclient import TestClient
 from PIL import Image
 from service_api_fixtures import (  # noqa: F401
     Api,
@@ -467,3 +468,28 @@ def test_store_counts_feed_the_queue_gauge(api):
     post_render(api, headers)
     assert api.store.status_counts()[JobStatus.QUEUED] == 1
     assert 'personacast_renders{status="queued"} 1.0' in api.client.get("/metrics").text
+
+
+def test_without_embedded_mode_renders_go_to_the_celery_broker(api_settings, redis_url):
+    import redis
+    from pydantic import SecretStr
+
+    from personacast.service.api import create_app
+    from personacast.service.worker.queues import queue_for
+
+    settings = api_settings.model_copy(update={"redis_url": SecretStr(redis_url)})
+    app = create_app(settings, embedded=False)
+    with TestClient(app) as client:
+        api = Api(client, settings)
+        _, headers = api.tenant("acme")
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ready" and ready["checks"]["dispatcher:celery"] == "ok"
+        character = _character(api, headers)
+        answer = client.post("/v1/renders", headers=headers, json={"character_id": character, "script": {"text": TEXT}})
+        assert answer.status_code == 202
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        messages = [json.loads(item) for item in broker.lrange(queue_for(settings.animator_backend), 0, -1)]
+    finally:
+        broker.close()
+    assert len(messages) == 1 and messages[0]["headers"]["argsrepr"] == repr([answer.json()["id"]])
