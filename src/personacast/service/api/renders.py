@@ -36,6 +36,7 @@ router = APIRouter(prefix="/v1/renders", tags=["renders"])
 SSE_POLL_S = 0.5
 SSE_KEEPALIVE_S = 15.0
 SSE_MAX_S = 3600.0  # a client reconnects (EventSource does so by itself) after this
+SSE_RETRY_MS = 2000  # how long a disconnected EventSource waits before reconnecting
 _IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,255}$"
 _FORM_FIELDS = {"image", "audio", "character_id", "text", "script", "format", "voice", "quality", "fps", "seed", "ai_label",
                 "webhook_url"}
@@ -260,7 +261,7 @@ def render_events(request: Request, render_id: UUID, parts: ServiceDep, tenant: 
 
 
 async def _events(request: Request, parts: Service, tenant: TenantRecord, record: RenderRecord) -> AsyncIterator[str]:
-    yield f"retry: {int(SSE_POLL_S * 4000)}\n\n"
+    yield f"retry: {SSE_RETRY_MS}\n\n"
     started = last_sent = time.monotonic()
     last: str | None = None
     number = 0
