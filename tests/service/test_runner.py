@@ -153,6 +153,17 @@ def test_permanent_and_unexpected_errors(store, storage, settings, tenant, pipel
     assert store.get_render(tenant.id, render.id).error == "internal error (RuntimeError)"  # no internals leak
 
 
+def test_a_render_past_its_time_limit_fails_once(store, storage, settings, tenant, pipeline):
+    class SoftTimeLimitExceeded(Exception):  # what Celery raises inside a task past its soft limit
+        pass
+
+    pipeline.error = SoftTimeLimitExceeded()
+    render = store.create_render(tenant.id, REQUEST).record
+    failed = runner.execute(store, storage, settings, render.id, "w1")
+    assert failed.status is JobStatus.FAILED and failed.attempts == 1
+    assert failed.error == f"the render took longer than {settings.render_soft_time_limit_s:g} s and was stopped"
+
+
 def test_missing_inputs_fail_the_job(store, storage, settings, tenant, pipeline):
     render = store.create_render(tenant.id, {**REQUEST, "image_key": "uploads/gone.png"}).record
     failed = runner.execute(store, storage, settings, render.id, "w1")

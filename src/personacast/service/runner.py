@@ -111,6 +111,10 @@ def run_claimed(
             return _finish_failed(store, settings, record, worker_id, _one_line(error), type(error).__name__)
         return _retry_or_fail(store, settings, record, worker_id, _one_line(error), type(error).__name__, max_attempts)
     except Exception as error:  # noqa: BLE001 - a bug or an environment failure: retry, then give up
+        if type(error).__name__ == "SoftTimeLimitExceeded":  # Celery's, matched by name: no celery import here
+            # The next attempt would run out of time the same way: fail once, saying why.
+            message = f"the render took longer than {settings.render_soft_time_limit_s:g} s and was stopped"
+            return _finish_failed(store, settings, record, worker_id, message, "TimeLimit")
         log.exception("render %s: unexpected error in attempt %d", render_id, record.attempts)
         message = f"internal error ({type(error).__name__})"
         return _retry_or_fail(store, settings, record, worker_id, message, type(error).__name__, max_attempts)
