@@ -6,10 +6,11 @@ in the package reads the environment on import.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettingsSource
 
 
 def _default_data_dir() -> Path:
@@ -18,6 +19,20 @@ def _default_data_dir() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PERSONACAST_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        """Arguments, then PERSONACAST_* variables, then the YAML file named by
+        PERSONACAST_CONFIG_FILE (same field names, lower case), then defaults."""
+        sources = [init_settings, env_settings, dotenv_settings, file_secret_settings]
+        config_file = os.environ.get("PERSONACAST_CONFIG_FILE")
+        if config_file:
+            if not Path(config_file).is_file():
+                from .errors import ConfigError
+
+                raise ConfigError(f"PERSONACAST_CONFIG_FILE names a missing file: {config_file}")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     cache_dir: Path | None = Field(
