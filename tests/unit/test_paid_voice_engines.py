@@ -8,15 +8,14 @@ import importlib
 import json
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
+from fake_http_api import FakeApi, Received, Reply, serving
 
 from personacast.errors import (
     BackendError,
@@ -41,64 +40,10 @@ LEAD_S = 0.1  # silence before the first character
 CHAR_S = 0.05  # every served character lasts this long
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: dict
-
-
-Reply = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class FakeApi:
-    """Records requests; answers each with the next of ``replies`` (the last repeats)."""
-
-    url: str = ""
-    replies: list[Callable[[Received], Reply]] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-
-    def answer(self, request: Received) -> Reply:
-        self.received.append(request)
-        reply = self.replies[min(len(self.received), len(self.replies)) - 1]
-        return reply(request)
-
-
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
-    fake = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length", 0)))
-            url = urlsplit(self.path)
-            request = Received(
-                "POST", url.path, parse_qs(url.query), {k.lower(): v for k, v in self.headers.items()}, json.loads(raw)
-            )
-            status, headers, body = fake.answer(request)
-            try:
-                self.send_response(status)
-                for name, value in {"content-length": str(len(body)), **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client timed out and left
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from fake_http_api import FakeApi, Received, Reply, serving
 
 from personacast.errors import BackendError, ConfigError, ContentError, MissingDependencyError, TransientBackendError
 from personacast.models import Character, Persona, VoiceProfile
@@ -42,60 +41,10 @@ SCRIPT = {
 LONG_SCRIPT = {**SCRIPT, "scenes": [{"text": "Use a coarse grind, like rough sea salt, because fine coffee turns muddy and bitter. " * 2}] * 4}
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: dict
-
-
-Reply = tuple[int, bytes]
-
-
-@dataclass
-class FakeApi:
-    """Records requests and answers each with the next of ``replies`` (the last repeats)."""
-
-    url: str = ""
-    replies: list[Callable[[Received], Reply]] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-
-    def answer(self, request: Received) -> Reply:
-        self.received.append(request)
-        return self.replies[min(len(self.received), len(self.replies)) - 1](request)
-
-
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
-    fake = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length", 0)))
-            request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
-            status, body = fake.answer(request)
-            try:
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client timed out and left
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.block_on_close = False
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +78,7 @@ def brief(seconds: float = 15.0, persona: Persona | None = None, variant: int = 
 
 
 def json_reply(status: int, body: object) -> Callable[[Received], Reply]:
-    return lambda _request: (status, json.dumps(body).encode())
+    return lambda _request: (status, {"content-type": "application/json"}, json.dumps(body).encode())
 
 
 def chat_reply(content: str, prompt_tokens: int = 300, completion_tokens: int = 120) -> Callable[[Received], Reply]:

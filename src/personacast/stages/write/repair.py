@@ -149,21 +149,14 @@ def _outermost_object(text: str) -> str | None:
     start = text.find("{")
     if start < 0:
         return None
-    depth, in_string, escaped = 0, False, False
+    depth = 0
+    in_string = _in_strings(text)
     for index in range(start, len(text)):
-        char = text[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "{":
+        if in_string[index]:
+            continue
+        if text[index] == "{":
             depth += 1
-        elif char == "}":
+        elif text[index] == "}":
             depth -= 1
             if depth == 0:
                 return text[start : index + 1]
@@ -172,22 +165,30 @@ def _outermost_object(text: str) -> str | None:
 
 def _without_trailing_commas(text: str) -> str:
     """Drops a comma that is followed (after blanks) by "}" or "]", outside strings."""
-    out: list[str] = []
-    in_string, escaped = False, False
-    for index, char in enumerate(text):
-        if in_string:
+    in_string = _in_strings(text)
+    return "".join(
+        char for index, char in enumerate(text)
+        if in_string[index] or char != "," or text[index + 1 :].lstrip()[:1] not in ("}", "]")
+    )
+
+
+def _in_strings(text: str) -> list[bool]:
+    """For each character, whether it belongs to a JSON string (its quotes included)."""
+    mask: list[bool] = []
+    inside, escaped = False, False
+    for char in text:
+        if inside:
+            mask.append(True)
             if escaped:
                 escaped = False
             elif char == "\\":
                 escaped = True
             elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "," and text[index + 1 :].lstrip()[:1] in ("}", "]"):
-            continue
-        out.append(char)
-    return "".join(out)
+                inside = False
+        else:
+            inside = char == '"'
+            mask.append(inside)
+    return mask
 
 
 def _describe(exc: ValidationError) -> str:
