@@ -267,7 +267,7 @@ def voices_list() -> None:
             load_backend("voice", profile.engine)(settings).cache_identity(profile)
             status = "[green]ready[/]"
         except PersonacastError as error:
-            status = f"[yellow]{error.message}[/]" + (f" [dim]({error.hint})[/]" if error.hint else "")
+            status = f"[yellow]{escape(error.message)}[/]" + (f" [dim]({escape(error.hint)})[/]" if error.hint else "")
         table.add_row(name, profile.engine, profile.voice or "(engine default)", f"{profile.speaking_rate:g}x", pitch,
                       f"x{profile.formant_shift:g}", f"{profile.sentence_pause_s:g} s", status)
     Console().print(table)
