@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .cache import StageCache
 from .errors import TextError
+from .media.audio import resample
 from .media.image import load_rgb
 from .media.probe import probe
 from .media.wav import WavWriter, read_wav
@@ -43,7 +44,7 @@ from .stages.compose.scenes import TRANSITION_S, EditPlan, check_broll, edit_fra
 from .stages.compose.subtitles import write_subtitles
 from .stages.perform.performance import Performance
 from .stages.voice.align import ForcedAligner
-from .stages.voice.narrate import narrate, resample
+from .stages.voice.narrate import narrate
 from .stages.voice.timeline import written_words
 
 SCENE_GAP_S = 0.25

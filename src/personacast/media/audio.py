@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,13 @@ def decode_audio(path: Path, rate_hz: int | None = None) -> tuple[np.ndarray, in
     if samples.size == 0:
         raise MediaError(f"{path} contains no audio samples")
     return np.clip(samples, -1.0, 1.0), target
+
+
+def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """Mono float32 samples at another rate (polyphase, exact for any integer rates)."""
+    if from_hz == to_hz:
+        return samples
+    from scipy.signal import resample_poly
+
+    divisor = gcd(from_hz, to_hz)
+    return resample_poly(samples, to_hz // divisor, from_hz // divisor).astype(np.float32)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 
 from ...media import loudness
+from ...media.audio import resample
 from ...media.canvas import FramePatch, I420Canvas
 from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread, single_threaded_math
 from ...media.wav import read_wav
@@ -33,12 +33,8 @@ def prepare_audio(
 ) -> tuple[np.ndarray, MusicReport | None]:
     """The voice at 48 kHz, with the music mixed under it, normalised as a whole to the
     preset's loudness and peak limits; and what was measured on the music."""
-    from scipy.signal import resample_poly
-
     samples, rate = read_wav(voice.audio_path)
-    if rate != AUDIO_RATE_HZ:
-        g = gcd(rate, AUDIO_RATE_HZ)
-        samples = resample_poly(samples, AUDIO_RATE_HZ // g, rate // g).astype(np.float32)
+    samples = resample(samples, rate, AUDIO_RATE_HZ)
     report = None
     mix = samples
     if music is not None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import threading
-from math import gcd
 
 import numpy as np
 
 from ...errors import MissingDependencyError
+from ...media.audio import resample
 from ...models import Phone, Word
 from .phonemes import arpabet_for, spread_phones
 
@@ -123,11 +123,7 @@ class ForcedAligner:
 
 
 def _to_16k_pcm(samples: np.ndarray, rate_hz: int) -> bytes:
-    from scipy.signal import resample_poly
-
-    if rate_hz != ALIGN_RATE_HZ:
-        divisor = gcd(ALIGN_RATE_HZ, rate_hz)
-        samples = resample_poly(samples, ALIGN_RATE_HZ // divisor, rate_hz // divisor)
+    samples = resample(samples, rate_hz, ALIGN_RATE_HZ)
     return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import BackendError, TextError
+from ...media.audio import resample
 from ...media.wav import WavWriter
 from ...models import Phone, Timeline, VoiceProfile, VoiceTrack, Word
 from ...text.normalize import SpokenToken, normalize_for_speech, spoken_pieces
@@ -231,12 +231,3 @@ def _monotonic(items: list, duration_s: float) -> list:
         result.append(item.model_copy(update={"start_s": start, "end_s": end}))
         previous_end = end
     return result
-
-
-def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    if from_hz == to_hz:
-        return samples
-    from scipy.signal import resample_poly
-
-    divisor = gcd(from_hz, to_hz)
-    return resample_poly(samples, to_hz // divisor, from_hz // divisor).astype(np.float32)
