@@ -300,11 +300,7 @@ def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> t
     """One WAV for all scenes (at the first scene's rate), written scene by scene."""
     words, phonemes, spans, warnings = [], [], [], []
     rate = tracks[0].sample_rate_hz
-    folder = settings.resolved_cache_dir / "joined"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{StageCache.key('join', {'parts': [str(t.audio_path) for t in tracks]})}.wav"
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    with WavWriter(partial, rate) as writer:
+    with _joined_wav(settings, "join", {"parts": [str(t.audio_path) for t in tracks]}, rate) as (path, writer):
         for index, (track, image) in enumerate(zip(tracks, images)):
             if index:
                 writer.write_silence(SCENE_GAP_S)
@@ -317,7 +313,6 @@ def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> t
             warnings += track.warnings
             gap = SCENE_GAP_S if index < len(tracks) - 1 else 0.0
             spans.append(SceneSpan(image=image, start_s=offset, end_s=writer.samples_written / rate + gap))
-    os.replace(partial, path)
     duration = writer.samples_written / rate
     timeline = Timeline(words=words, phonemes=phonemes, duration_s=duration)
     track = VoiceTrack(
@@ -325,6 +320,19 @@ def _join(tracks: list[VoiceTrack], images: list[Path], settings: Settings) -> t
         billed_characters=sum(t.billed_characters for t in tracks), warnings=warnings,
     )
     return track, spans
+
+
+@contextlib.contextmanager
+def _joined_wav(settings: Settings, kind: str, inputs: dict, rate_hz: int) -> Iterator[tuple[Path, WavWriter]]:
+    """A WAV in the cache named by what it is made of, written under a temporary name
+    and renamed into place only when complete (renders may share the cache)."""
+    folder = settings.resolved_cache_dir / "joined"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{StageCache.key(kind, inputs)}.wav"
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    with WavWriter(partial, rate_hz) as writer:
+        yield path, writer
+    os.replace(partial, path)
 
 
 def _view(scene, image: Path) -> tuple[Path, float, str]:
@@ -351,15 +359,10 @@ def _with_cards(voice: VoiceTrack, spans: list[SceneSpan], script: Script, setti
     if not before and not after:
         return voice, spans
     samples, rate = read_wav(voice.audio_path)
-    folder = settings.resolved_cache_dir / "joined"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{StageCache.key('cards', {'voice': str(voice.audio_path), 'before': before, 'after': after})}.wav"
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    with WavWriter(partial, rate) as writer:
+    with _joined_wav(settings, "cards", {"voice": str(voice.audio_path), "before": before, "after": after}, rate) as (path, writer):
         writer.write_silence(before)
         writer.write(samples)
         writer.write_silence(after)
-    os.replace(partial, path)
     duration = writer.samples_written / rate
     timeline = voice.timeline.shifted(before).model_copy(update={"duration_s": duration})
     shifted = [span.model_copy(update={"start_s": span.start_s + before, "end_s": span.end_s + before}) for span in spans]
