@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -c constraints.txt --no-deps mediapipe==0.10.21
 	touch $@
 
+# torch first, from the CPU build on these machines: asked for later by the gpu extra,
+# pip would otherwise fetch the newest release with several GB of CUDA packages.
 $(DEVSTAMP): $(STAMP)
+	$(PIP) install torch==2.13.0
 	$(PIP) install -c constraints.txt -e '.[dev]'
 	touch $@
 

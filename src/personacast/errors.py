@@ -14,7 +14,8 @@ workers) whether trying again could help: bad input never gets better by retryin
     │   ├── ConfigError                   bad character.yaml / script.yaml / settings
     │   ├── ContentError                  a topic or written script breaks a persona or safety rule
     │   ├── NotFoundError                 no such job, character, key or stored file (for this tenant)
-    │   └── ConflictError                 the request contradicts the stored state (idempotency key reuse)
+    │   ├── ConflictError                 the request contradicts the stored state (idempotency key reuse)
+    │   └── ModelWeightsError             a model's weights are missing, incomplete or fail their checksum
     ├── MissingDependencyError            permanent: an optional extra is not installed
     ├── BackendError                      a backend failed while working
     │   └── TransientBackendError         may succeed on retry (timeouts, 429, 5xx)
@@ -80,6 +81,11 @@ class NotFoundError(InputError):
 class ConflictError(InputError):
     """The request cannot apply to the current state, e.g. an idempotency key reused
     with a different request, or cancelling a finished job."""
+
+
+class ModelWeightsError(InputError):
+    """Weights a GPU backend needs are not on this machine (nothing is ever downloaded at
+    run time) or do not match what the backend expects. The hint says how to get them."""
 
 
 class MissingDependencyError(PersonacastError):

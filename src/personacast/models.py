@@ -155,6 +155,27 @@ class Persona(_Model):
     language: str = "English"
 
 
+class Appearance(_Model):
+    """How the character looks, for generating new pictures of it (``personacast images
+    generate``, GPU): one prompt per pose x outfit x scenario, the LoRA that carries the
+    face, and optional IP-Adapter reference pictures for identity."""
+
+    description: str = ""  # e.g. "a woman in her twenties with long auburn hair and green eyes"
+    base_model: Literal["sd15", "sdxl"] = "sd15"
+    lora: Path | None = None  # .safetensors trained on the character
+    lora_scale: float = Field(0.8, ge=0.0, le=2.0)
+    trigger: str = ""  # the LoRA's trigger word, put first in every prompt
+    reference_images: list[Path] = []  # IP-Adapter identity; empty: no IP-Adapter
+    ip_adapter_scale: float = Field(0.6, ge=0.0, le=1.0)
+    style: str = "photo, natural light, sharp focus, 50mm"
+    poses: list[str] = ["looking at the camera, head and shoulders"]
+    outfits: list[str] = []
+    scenarios: list[str] = []
+    negative: str = "blurry, deformed, extra fingers, watermark, text, lowres"
+    steps: int = Field(30, ge=1, le=150)
+    guidance: float = Field(6.5, ge=0.0, le=30.0)
+
+
 class Character(_Model):
     name: str
     images: list[Path] = Field(min_length=1)
@@ -168,6 +189,7 @@ class Character(_Model):
     music: MusicSpec | None = None  # background music for this character's videos
     logo: Logo | None = None  # watermark on every video
     persona: Persona = Persona()
+    appearance: Appearance = Appearance()
 
     @field_validator("music", mode="before")
     @classmethod
@@ -186,6 +208,11 @@ class Character(_Model):
             data["music"] = _music_in_file(data["music"], base)
         if isinstance(data.get("logo"), dict) and data["logo"].get("path"):
             data["logo"]["path"] = _relative(base, data["logo"]["path"])
+        appearance = data.get("appearance")
+        if isinstance(appearance, dict):
+            if appearance.get("lora"):
+                appearance["lora"] = _relative(base, appearance["lora"])
+            appearance["reference_images"] = [_resolve(base, p) for p in appearance.get("reference_images", [])]
         return _validated(cls, data, path)
 
 

@@ -18,7 +18,7 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PERSONACAST_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PERSONACAST_", extra="ignore", populate_by_name=True)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -91,6 +91,19 @@ class Settings(BaseSettings):
     c2pa_key_path: Path | None = None
     c2pa_tsa_url: str | None = None
 
+    # GPU backends (extra "gpu"; see devices.py and weights/). "auto" picks cuda, then
+    # mps, then cpu; half precision is used only on a GPU. Weights are looked up in
+    # MODELS_DIR/<model id>/ first, then in the Hugging Face cache (never downloaded).
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"  # auto | fp32 | fp16 | bf16
+    gpu_memory_mode: str = "auto"  # auto | full | offload | sequential_offload
+    torch_compile: bool = False
+    models_dir: Path | None = Field(default=None, description="model weights; defaults to DATA_DIR/models")
+    hf_cache_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PERSONACAST_HF_CACHE_DIR", "HF_HUB_CACHE")
+    )
+    lipsync_backend: str = "musetalk"
+
     # Service (extra "service"; see service/). Unset URLs derive from data_dir when read
     # (resolved_* below), so one machine needs no configuration. URLs are secrets because
     # they may carry passwords.
@@ -137,6 +150,17 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(5.0, gt=0, le=60)
     webhook_attempts: int = Field(3, ge=1, le=10)
     webhook_allow_private: bool = False
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or (self.data_dir / "models")
+
+    @property
+    def resolved_hf_cache_dir(self) -> Path:
+        if self.hf_cache_dir is not None:
+            return self.hf_cache_dir
+        hf_home = os.environ.get("HF_HOME")
+        return Path(hf_home) / "hub" if hf_home else Path.home() / ".cache" / "huggingface" / "hub"
 
     @property
     def resolved_cache_dir(self) -> Path:

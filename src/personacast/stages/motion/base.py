@@ -1,0 +1,32 @@
+"""What every image-to-video backend takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class MotionClip:
+    """``frames``: uint8 RGB, shape (N, H, W, 3); played at ``fps``."""
+
+    frames: np.ndarray
+    fps: float
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.frames) / self.fps
+
+
+class MotionBackend(Protocol):
+    """Built with (settings, device); the model loads on the first ``generate``."""
+
+    name: str
+    frames_per_segment: int  # what one model call makes (SVD 14, SVD-XT 25, AnimateDiff 16)
+
+    def generate(self, image: np.ndarray, seed: int, first_frame: np.ndarray | None = None) -> MotionClip:
+        """One segment of motion starting from ``image`` (uint8 RGB). ``first_frame``
+        continues an earlier segment from its last frame instead of the portrait."""
+        ...

@@ -1,0 +1,155 @@
+"""Finding a model's files on this machine and checking them.
+
+A model is looked for in ``MODELS_DIR/<id>/`` first (copied or downloaded there by the
+user), then in the Hugging Face cache snapshot of its repository (filled by
+``huggingface-cli download`` or an earlier diffusers run). Nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ModelWeightsError
+from .catalog import ModelSpec, WeightFile, model_spec
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+CHECKSUMS_FILE = "checksums.json"
+
+
+@dataclass
+class ModelLocation:
+    spec: ModelSpec
+    root: Path | None  # folder holding the files; None when not found anywhere
+    where: str  # "models_dir", "hf_cache" or "missing"
+    found: dict[str, Path] = field(default_factory=dict)  # first name of each file -> path
+    missing: list[WeightFile] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.root is not None and not self.missing
+
+    def path(self, name: str) -> Path:
+        """The file published as ``name`` (or one of its alternatives)."""
+        for weight in self.spec.files:
+            if name in weight.names and weight.names[0] in self.found:
+                return self.found[weight.names[0]]
+        raise ModelWeightsError(f"model '{self.spec.id}' has no file '{name}' here")
+
+
+def _hf_snapshot(cache_dir: Path, repo: str) -> Path | None:
+    folder = cache_dir / ("models--" + repo.replace("/", "--"))
+    ref = folder / "refs" / "main"
+    if ref.is_file():
+        snapshot = folder / "snapshots" / ref.read_text().strip()
+        if snapshot.is_dir():
+            return snapshot
+    snapshots = sorted((folder / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return snapshots[0] if snapshots else None
+
+
+def _match(root: Path, spec: ModelSpec) -> tuple[dict[str, Path], list[WeightFile]]:
+    found: dict[str, Path] = {}
+    missing: list[WeightFile] = []
+    for weight in spec.files:
+        hit = next((root / name for name in weight.names if (root / name).is_file()), None)
+        if hit is None:
+            missing.append(weight)
+        else:
+            found[weight.names[0]] = hit
+    return found, missing
+
+
+def locate(model_id: str, settings: Settings) -> ModelLocation:
+    """Where ``model_id`` is, preferring a complete copy; never raises for absence."""
+    spec = model_spec(model_id)
+    candidates: list[tuple[str, Path]] = [("models_dir", settings.resolved_models_dir / spec.id)]
+    if spec.repo:
+        snapshot = _hf_snapshot(settings.resolved_hf_cache_dir, spec.repo)
+        if snapshot is not None:
+            candidates.append(("hf_cache", snapshot))
+    partial: ModelLocation | None = None
+    for where, root in candidates:
+        if not root.is_dir():
+            continue
+        found, missing = _match(root, spec)
+        location = ModelLocation(spec, root, where, found, missing)
+        if not missing:
+            return location
+        partial = partial or location
+    return partial or ModelLocation(spec, None, "missing", {}, list(spec.files))
+
+
+def how_to_get(spec: ModelSpec, settings: Settings) -> str:
+    target = settings.resolved_models_dir / spec.id
+    if spec.repo:
+        how = f"download it on a machine with internet access: huggingface-cli download {spec.repo} --local-dir {target}"
+    else:
+        how = f"get it from {spec.source_url} and put the files in {target}"
+    return f"{how} (licence: {spec.licence}; commercial use: {spec.commercial_use})"
+
+
+def require(model_id: str, settings: Settings) -> ModelLocation:
+    """The model's location, or ModelWeightsError saying which files are missing and
+    how to get them."""
+    location = locate(model_id, settings)
+    if location.complete:
+        return location
+    spec = location.spec
+    if location.root is None:
+        raise ModelWeightsError(f"model '{spec.id}' ({spec.title}) is not on this machine", hint=how_to_get(spec, settings))
+    names = ", ".join(" or ".join(w.names) for w in location.missing)
+    raise ModelWeightsError(f"model '{spec.id}' in {location.root} is missing {names}", hint=how_to_get(spec, settings))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileCheck:
+    name: str
+    path: Path
+    sha256: str
+    status: str  # "pinned-ok", "recorded-ok", "recorded-now", "mismatch"
+    expected: str | None = None
+
+
+def verify(model_id: str, settings: Settings, record: bool = True) -> list[FileCheck]:
+    """Checksum every file of a located model. Files with a pinned checksum must match
+    it; others must match what the first verify recorded in MODELS_DIR/checksums.json
+    (recorded then, when ``record``). Raises ModelWeightsError if the model is missing."""
+    location = require(model_id, settings)
+    ledger_path = settings.resolved_models_dir / CHECKSUMS_FILE
+    ledger: dict[str, dict[str, str]] = json.loads(ledger_path.read_text()) if ledger_path.is_file() else {}
+    recorded = ledger.setdefault(model_id, {})
+    checks: list[FileCheck] = []
+    for weight in location.spec.files:
+        path = location.found[weight.names[0]]
+        name = str(path.relative_to(location.root)) if location.root else path.name
+        digest = sha256_of(path)
+        expected = weight.sha256 or recorded.get(name)
+        if weight.sha256:
+            status = "pinned-ok" if digest == weight.sha256 else "mismatch"
+        elif expected is None:
+            status = "recorded-now"
+            recorded[name] = digest
+        else:
+            status = "recorded-ok" if digest == expected else "mismatch"
+        checks.append(FileCheck(name, path, digest, status, expected))
+    if record and any(c.status == "recorded-now" for c in checks):
+        ledger_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = ledger_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(ledger, indent=2, sort_keys=True))
+        os.replace(temporary, ledger_path)
+    return checks
