@@ -32,6 +32,16 @@ BACKENDS: dict[str, dict[str, BackendRef]] = {
     },
     "animator": {
         "landmark_warp": BackendRef("personacast.stages.animate.landmark_warp:LandmarkWarpAnimator"),
+        "neural": BackendRef("personacast.stages.animate.neural:NeuralAnimator", extra="gpu"),
+    },
+    # GPU stages (extra "gpu"): image-to-video under the neural animator, and its lip sync.
+    "motion": {
+        "svd": BackendRef("personacast.stages.motion.svd:SVDMotion", extra="gpu"),
+        "animatediff": BackendRef("personacast.stages.motion.animatediff:AnimateDiffMotion", extra="gpu"),
+    },
+    "lipsync": {
+        "musetalk": BackendRef("personacast.stages.lipsync.musetalk:MuseTalkModel", extra="gpu"),
+        "wav2lip": BackendRef("personacast.stages.lipsync.wav2lip:Wav2LipModel", extra="gpu"),
     },
     "composer": {
         "standard": BackendRef("personacast.stages.compose.composer:StandardComposer"),

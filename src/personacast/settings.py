@@ -102,7 +102,12 @@ class Settings(BaseSettings):
     hf_cache_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("PERSONACAST_HF_CACHE_DIR", "HF_HUB_CACHE")
     )
-    lipsync_backend: str = "musetalk"
+    lipsync_backend: str = "musetalk"  # musetalk (MIT weights) | wav2lip (non-commercial weights)
+    # Image-to-video under the neural animator: none keeps the portrait still (head
+    # motion only); svd | animatediff make natural motion. motion_model picks the
+    # checkpoint: svd | svd-xt, or animatediff | animatelcm.
+    motion_backend: str = "none"
+    motion_model: str = "svd-xt"
 
     # Service (extra "service"; see service/). Unset URLs derive from data_dir when read
     # (resolved_* below), so one machine needs no configuration. URLs are secrets because

@@ -1,0 +1,64 @@
+"""Loading diffusers pipelines the same way for every GPU backend (images, motion).
+
+Weights come only from the folder ``weights.require`` found (never the Hub); fp16
+files are used when the device runs in half precision and they exist; the memory plan
+and torch.compile are applied here so each backend only names its pipeline class.
+Imported only by GPU backends: torch is imported at the top on purpose.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .devices import DeviceChoice, MemoryPlan
+from .errors import ModelWeightsError
+
+
+def has_fp16_variant(root: Path) -> bool:
+    return any(root.glob("*/*.fp16.safetensors")) or any(root.glob("*.fp16.safetensors"))
+
+
+def load_pipeline(pipeline_class, root: Path, device: DeviceChoice, **components):
+    """``pipeline_class.from_pretrained`` on a local folder, in the device's precision;
+    ``components`` replace sub-models (a motion adapter, a shared VAE)."""
+    dtype = device.torch_dtype()
+    variant = "fp16" if dtype != torch.float32 and has_fp16_variant(root) else None
+    try:
+        return pipeline_class.from_pretrained(
+            str(root), torch_dtype=dtype, variant=variant, local_files_only=True, use_safetensors=None, **components
+        )
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelWeightsError(
+            f"could not load {pipeline_class.__name__} from {root}: {exc}",
+            hint="check the folder holds a complete diffusers model (personacast models verify)",
+        ) from exc
+
+
+def place(pipe, device: DeviceChoice, plan: MemoryPlan):
+    """Move ``pipe`` onto the device following the memory plan; returns it."""
+    if plan.offload == "model":
+        pipe.enable_model_cpu_offload(device=device.name)
+    elif plan.offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device.name)
+    else:
+        pipe.to(device.name)
+    vae = getattr(pipe, "vae", None)
+    if plan.offload != "none" and vae is not None and hasattr(vae, "enable_slicing"):
+        vae.enable_slicing()
+    unet = getattr(pipe, "unet", None)
+    if plan.forward_chunk and unet is not None and hasattr(unet, "enable_forward_chunking"):
+        unet.enable_forward_chunking(chunk_size=plan.forward_chunk, dim=1)
+    if device.compile and unet is not None and plan.offload == "none":
+        # Offloading hooks and a compiled graph fight over the weights; compile only
+        # when the whole UNet stays on the GPU.
+        pipe.unet = torch.compile(unet, mode="max-autotune", fullgraph=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def generator(device: DeviceChoice, seed: int) -> torch.Generator:
+    """A seeded generator where the noise is drawn. With offloading the pipeline draws
+    on the CPU first, so a CPU generator keeps results the same across memory modes."""
+    return torch.Generator(device="cpu").manual_seed(int(seed))
