@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,12 +109,30 @@ def require(model_id: str, settings: Settings) -> ModelLocation:
     raise ModelWeightsError(f"model '{spec.id}' in {location.root} is missing {names}", hint=how_to_get(spec, settings))
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
+    """The file's SHA-256; ``on_bytes`` is told each block's size (for a progress bar)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+            if on_bytes is not None:
+                on_bytes(len(block))
     return digest.hexdigest()
+
+
+def _read_ledger(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    try:
+        ledger = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelWeightsError(
+            f"the checksum ledger {path} is not valid JSON ({exc})",
+            hint="repair it, or delete it and run personacast models verify to record the checksums again",
+        ) from None
+    if not isinstance(ledger, dict):
+        raise ModelWeightsError(f"the checksum ledger {path} is not a JSON object", hint="delete it and verify again")
+    return ledger
 
 
 @dataclass
@@ -125,19 +144,23 @@ class FileCheck:
     expected: str | None = None
 
 
-def verify(model_id: str, settings: Settings, record: bool = True) -> list[FileCheck]:
+def verify(
+    model_id: str, settings: Settings, record: bool = True, on_bytes: Callable[[int], None] | None = None
+) -> list[FileCheck]:
     """Checksum every file of a located model. Files with a pinned checksum must match
     it; others must match what the first verify recorded in MODELS_DIR/checksums.json
-    (recorded then, when ``record``). Raises ModelWeightsError if the model is missing."""
+    (recorded then, when ``record``). Raises ModelWeightsError if the model is missing.
+    ``on_bytes`` is told the size of each block read."""
     location = require(model_id, settings)
     ledger_path = settings.resolved_models_dir / CHECKSUMS_FILE
-    ledger: dict[str, dict[str, str]] = json.loads(ledger_path.read_text()) if ledger_path.is_file() else {}
+    ledger = _read_ledger(ledger_path)
     recorded = ledger.setdefault(model_id, {})
     checks: list[FileCheck] = []
     for weight in location.spec.files:
         path = location.found[weight.names[0]]
-        name = str(path.relative_to(location.root)) if location.root else path.name
-        digest = sha256_of(path)
+        # Forward slashes: the ledger stays the same whichever system wrote it.
+        name = path.relative_to(location.root).as_posix() if location.root else path.name
+        digest = sha256_of(path, on_bytes)
         expected = weight.sha256 or recorded.get(name)
         if weight.sha256:
             status = "pinned-ok" if digest == weight.sha256 else "mismatch"
