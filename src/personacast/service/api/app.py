@@ -13,7 +13,7 @@ from ..embedded import EmbeddedDispatcher, EmbeddedWorkers
 from ..ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from ..storage import open_storage
 from ..store import JobStore
-from . import account, batches, characters, errors, health, renders
+from . import account, batches, characters, errors, health, renders, studio
 from .deps import Service
 from .middleware import BodyLimit, RequestMetrics
 
@@ -66,6 +66,7 @@ def create_app(
     errors.install(app)
     for module in (renders, characters, batches, account, health):
         app.include_router(module.router)
+    studio.mount(app)
     largest = max(settings.max_upload_bytes * characters.MAX_PORTRAITS, settings.max_audio_upload_bytes)
     app.add_middleware(BodyLimit, limit_bytes=largest + _BODY_SLACK)
     app.add_middleware(RequestMetrics)

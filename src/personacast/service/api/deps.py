@@ -16,7 +16,7 @@ from ..ratelimit import RateLimiter
 from ..records import TenantRecord
 from ..storage import Storage
 from ..store import JobStore
-from .errors import rate_limited, unauthorized
+from .errors import ApiError, rate_limited, unauthorized
 
 
 @dataclass
@@ -39,13 +39,29 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API k
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
 
+# The web studio signs in once (POST /studio/session) and the key then travels in this
+# HttpOnly, SameSite=Strict cookie, so <video>, downloads and EventSource work without
+# the page's script ever holding the key.
+SESSION_COOKIE = "personacast_session"
+STUDIO_HEADER = "X-Personacast-Studio"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def tenant(
+    request: Request,
     parts: Annotated[Service, Depends(service)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header: Annotated[str | None, Security(_header)],
 ) -> TenantRecord:
     """The tenant of the request's API key, after its rate limit; 401 or 429 otherwise."""
     key = header or (bearer.credentials if bearer is not None else None)
+    if not key and (cookie := request.cookies.get(SESSION_COOKIE)):
+        # A cookie rides along on requests other sites make; SameSite stops most, and a
+        # custom header (which no other origin can send without our CORS consent) stops
+        # the rest for anything that changes state.
+        if request.method not in _SAFE_METHODS and request.headers.get(STUDIO_HEADER) != "1":
+            raise ApiError(403, f"a signed-in studio request that changes something must send '{STUDIO_HEADER}: 1'")
+        key = cookie
     if not key:
         raise unauthorized("missing API key")
     found = parts.store.resolve_api_key(key)

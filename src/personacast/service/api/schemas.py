@@ -29,7 +29,7 @@ class ErrorOut(Out):
 
 
 # The error answers every authenticated route documents.
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422, 429)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 
 
 class RenderCreated(Out):
@@ -115,6 +115,10 @@ class WebhookOut(Out):
     signing_secret: str = Field(description="HMAC-SHA256 key of X-Personacast-Signature (over '<timestamp>.<body>')")
 
 
+class StudioSession(Out):
+    tenant: str
+
+
 class Health(Out):
     status: Literal["ok", "ready", "not ready"]
     checks: dict[str, str] = {}
@@ -122,5 +126,5 @@ class Health(Out):
 
 __all__ = [
     "BatchCreated", "BatchOut", "BatchRequest", "CharacterOut", "CharacterPage", "CharacterProfile", "ErrorOut", "Health",
-    "RenderCreated", "RenderInput", "RenderOut", "RenderPage", "UsageOut", "UsageRowOut", "WebhookOut", "WebhookSettings",
+    "RenderCreated", "RenderInput", "RenderOut", "RenderPage", "StudioSession", "UsageOut", "UsageRowOut", "WebhookOut", "WebhookSettings",
 ]
