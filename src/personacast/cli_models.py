@@ -136,7 +136,7 @@ def models_path(model_id: str = typer.Argument(..., help="Model id (see `models 
     """Print the folder holding a model's files (for scripts); exit 1 if it is not all here."""
     settings = Settings()
     try:
-        location = require(model_spec(model_id).id, settings)
+        location = require(model_id, settings)
     except ModelWeightsError as error:
         _problem(error.message, error.hint)
         raise typer.Exit(code=1) from None

@@ -83,7 +83,9 @@ def test_verify_records_then_checks_and_fails_on_a_changed_file(machine):
 def test_verify_a_missing_model_exits_1_with_how_to_get_it(machine):
     result = invoke("verify", "svd-xt", "wav2lip")
     assert result.exit_code == 1
-    assert "model 'svd-xt'" in result.stderr and "huggingface-cli download stabilityai/stable-video-diffusion-img2vid-xt" in result.stderr
+    assert "model 'svd-xt'" in result.stderr and "hf download stabilityai/stable-video-diffusion-img2vid-xt" in result.stderr
+    # SVD is gated on the Hub: a plain download would be refused.
+    assert "accept the licence at https://huggingface.co/stabilityai/stable-video-diffusion-img2vid-xt, sign in" in result.stderr
     assert "1 file(s) in 1 model(s) checked" in result.stderr  # wav2lip was still checked
 
 
@@ -110,7 +112,7 @@ def test_path_prints_the_folder(machine):
 def test_path_of_a_missing_or_partial_model_exits_1(machine):
     missing = invoke("path", "musetalk")
     assert missing.exit_code == 1 and missing.stdout == ""
-    assert "model 'musetalk'" in missing.stderr and "huggingface-cli download TMElyralab/MuseTalk" in missing.stderr
+    assert "model 'musetalk'" in missing.stderr and "hf download TMElyralab/MuseTalk" in missing.stderr
     partial = invoke("path", "sd-vae-ft-mse")
     assert partial.exit_code == 1 and "is missing diffusion_pytorch_model.safetensors" in partial.stderr
     assert invoke("path", "nope").exit_code == 2

@@ -30,6 +30,7 @@ class ModelSpec:
     files: tuple[WeightFile, ...]
     repo: str | None = None  # Hugging Face repository, for the cache and the hint
     source_url: str | None = None  # where to get it when it is not on the Hub
+    gated: bool = False  # the Hub asks for the licence to be accepted, signed in, before downloading
     notes: str = ""
 
 
@@ -82,12 +83,12 @@ _ENTRIES = [
     ModelSpec(
         "svd", "svd", "Stable Video Diffusion img2vid (14 frames)", "Stability AI Community License",
         "yes below USD 1M annual revenue, otherwise an enterprise licence", _diffusers(*_SVD_PARTS),
-        repo="stabilityai/stable-video-diffusion-img2vid",
+        repo="stabilityai/stable-video-diffusion-img2vid", gated=True,
     ),
     ModelSpec(
         "svd-xt", "svd", "Stable Video Diffusion img2vid-xt (25 frames)", "Stability AI Community License",
         "yes below USD 1M annual revenue, otherwise an enterprise licence", _diffusers(*_SVD_PARTS),
-        repo="stabilityai/stable-video-diffusion-img2vid-xt",
+        repo="stabilityai/stable-video-diffusion-img2vid-xt", gated=True,
     ),
     ModelSpec(
         "animatediff", "animatediff", "AnimateDiff motion adapter v1.5.3 (for SD 1.5)", "Apache-2.0", "yes",

@@ -2,7 +2,7 @@
 
 A model is looked for in ``MODELS_DIR/<id>/`` first (copied or downloaded there by the
 user), then in the Hugging Face cache snapshot of its repository (filled by
-``huggingface-cli download`` or an earlier diffusers run). Nothing is fetched.
+``hf download`` or an earlier diffusers run). Nothing is fetched.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def locate(model_id: str, settings: Settings) -> ModelLocation:
 def how_to_get(spec: ModelSpec, settings: Settings) -> str:
     target = settings.resolved_models_dir / spec.id
     if spec.repo:
-        how = f"download it on a machine with internet access: huggingface-cli download {spec.repo} --local-dir {target}"
+        # `hf` is huggingface_hub's CLI since 0.34; current releases no longer ship `huggingface-cli`.
+        sign_in = f"accept the licence at https://huggingface.co/{spec.repo}, sign in with `hf auth login`, then " if spec.gated else ""
+        how = f"on a machine with internet access, {sign_in}download it: hf download {spec.repo} --local-dir {target}"
     else:
         how = f"get it from {spec.source_url} and put the files in {target}"
     return f"{how} (licence: {spec.licence}; commercial use: {spec.commercial_use})"
