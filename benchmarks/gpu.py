@@ -5,9 +5,8 @@
     python benchmarks/gpu.py --tiny                        # tiny random-weight models on the CPU
 
 Each family is a module in benchmarks/gpu_cases/ with ``run(device, tiny) -> list[Timing]``;
-full runs load the real weights from MODELS_DIR or the Hugging Face cache (see
-`personacast models list`), tiny runs build small models from configs and only show
-that the code paths work. The device comes from the settings (PERSONACAST_DEVICE,
+full runs time the published architectures at full size, tiny runs build small models
+from configs and only show that the code paths work (their times mean nothing). The device comes from the settings (PERSONACAST_DEVICE,
 PERSONACAST_PRECISION, PERSONACAST_GPU_MEMORY_MODE, PERSONACAST_TORCH_COMPILE) unless
 --device is given; --tiny runs on the CPU unless --device says otherwise.
 
