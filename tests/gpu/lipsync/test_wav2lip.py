@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from lipsync_builders import write_wav2lip_checkpoint
+from gpu_cases.lipsync_models import write_wav2lip_checkpoint
 
 from personacast.errors import ModelWeightsError
 from personacast.settings import Settings

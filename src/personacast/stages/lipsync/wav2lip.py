@@ -246,6 +246,7 @@ class Wav2LipModel:
     def __init__(self, settings: Settings, device: DeviceChoice) -> None:
         self.settings = settings
         self.device = device
+        self.batch_size = BATCH
         self._net: Wav2LipNet | None = None
 
     def network(self) -> Wav2LipNet:
@@ -266,8 +267,8 @@ class Wav2LipModel:
         check_crops("Wav2Lip", CROP, crops, references, frame_indices)
         net = self.network()
         out = np.empty_like(crops)
-        for start in range(0, len(crops), BATCH):
-            part = slice(start, start + BATCH)
+        for start in range(0, len(crops), self.batch_size):
+            part = slice(start, start + self.batch_size)
             mels = torch.from_numpy(features[frame_indices[part]]).unsqueeze(1)
             out[part] = self._forward(net, mels, crops[part], references[part])
         return out

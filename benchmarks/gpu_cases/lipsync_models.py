@@ -1,6 +1,7 @@
 """Random-weight lip-sync models written to disk exactly as their weights are
-published, so the real loaders read them. Tiny sizes for the tests, full sizes for
-benchmarks/gpu_cases (which loads this file by path: one place for both).
+published, so the real loaders read them: tiny sizes for tests/gpu/lipsync, full sizes
+for the musetalk and wav2lip benchmark cases (one copy of the configs for both), and
+the timing loop those two cases share.
 
 Full sizes are the published configs: MuseTalk 1.5's ``musetalk.json``, the
 sd-vae-ft-mse ``config.json`` and openai/whisper-tiny's ``config.json`` and
@@ -12,7 +13,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
+
+from . import Timing, timed
 
 MUSETALK_UNET_FULL = {
     "_class_name": "UNet2DConditionModel",
@@ -126,3 +130,25 @@ def install_musetalk(models_dir: Path, tiny: bool = True, device: str = "cpu", d
     whisper.save_pretrained(models_dir / "whisper-tiny")
     WhisperFeatureExtractor(**(EXTRACTOR_TINY if tiny else EXTRACTOR_FULL)).save_pretrained(models_dir / "whisper-tiny")
     return state
+
+
+def lipsync_timings(device, model, family: str, label: str, batches: tuple[int, ...],
+                    audio_seconds: float = 10.0, fps: float = 25.0, repeats: int = 3) -> list[Timing]:
+    """Audio features (seconds per second of sound), then ``model.sync`` per frame at
+    each batch size (one model call per batch), through the backend as a render calls
+    it. The warm-up call loads the weights, so loading is not timed."""
+    rate = 16000
+    rng = np.random.default_rng(0)
+    audio = (0.3 * rng.standard_normal(int(audio_seconds * rate))).astype(np.float32)
+    frames = int(audio_seconds * fps)
+    seconds, peak = timed(device, lambda: model.audio_features(audio, rate, fps, frames), repeats=repeats)
+    timings = [Timing(family, f"{label} audio features", seconds / audio_seconds, "audio-s", peak)]
+    features = model.audio_features(audio, rate, fps, frames)
+    size = model.crop_size
+    for batch in batches:
+        crops = rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
+        indices = [index % frames for index in range(batch)]
+        model.batch_size = batch
+        seconds, peak = timed(device, lambda: model.sync(crops, crops, features, indices), repeats=repeats)
+        timings.append(Timing(family, f"{label} {size}px batch {batch}", seconds / batch, "frame", peak))
+    return timings
