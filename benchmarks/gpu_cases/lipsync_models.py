@@ -87,23 +87,30 @@ EXTRACTOR_TINY = {**EXTRACTOR_FULL, "chunk_length": 1}
 
 
 def write_wav2lip_checkpoint(folder: Path, name: str = "wav2lip_gan.pth", prefix: str = "module.",
-                             seed: int = 0) -> dict[str, torch.Tensor]:
+                             seed: int = 0, legacy_format: bool = False) -> dict[str, torch.Tensor]:
     """A randomly initialised generator saved as the authors' training script saves it
-    (``{"state_dict": ..., "global_step": ...}``, DataParallel's "module." prefix);
-    batch-norm statistics are randomised too so that loading them matters. Returns the
-    state dict without the prefix."""
+    (``{"state_dict", "optimizer", "global_step", "global_epoch"}``, DataParallel's
+    "module." prefix; ``legacy_format``: the pre-zip serialisation of torch < 1.6,
+    which the 2020 checkpoints use). Batch-norm statistics are randomised too so that
+    loading them matters. Returns the state dict without the prefix."""
     from personacast.stages.lipsync.wav2lip import Wav2LipNet
 
     torch.manual_seed(seed)
-    state = Wav2LipNet().state_dict()
+    net = Wav2LipNet()
+    state = net.state_dict()
     for key, value in state.items():
         if key.endswith("running_mean"):
             value.normal_(0.0, 0.1)
         elif key.endswith("running_var"):
             value.uniform_(0.5, 1.5)
     folder.mkdir(parents=True, exist_ok=True)
-    checkpoint = {"state_dict": {prefix + key: value for key, value in state.items()}, "global_step": 1, "global_epoch": 1}
-    torch.save(checkpoint, folder / name)
+    checkpoint = {
+        "state_dict": {prefix + key: value for key, value in state.items()},
+        "optimizer": torch.optim.Adam(net.parameters(), lr=1e-4).state_dict(),
+        "global_step": 1,
+        "global_epoch": 1,
+    }
+    torch.save(checkpoint, folder / name, _use_new_zipfile_serialization=not legacy_format)
     return state
 
 

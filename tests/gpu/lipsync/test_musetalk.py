@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from gpu_cases.lipsync_models import EXTRACTOR_TINY, WHISPER_TINY, install_musetalk
+from safetensors.torch import load_file, save_file
 
 from personacast.errors import ModelWeightsError
 from personacast.settings import Settings
@@ -103,7 +104,14 @@ def test_corrupt_unet_or_wrong_config_or_missing_parts_fail(installed, tmp_path,
         _fresh(tmp_path, tmp_path / "models", cpu_device).generator()
 
     (folder / "musetalk.json").write_text(json.dumps(config))
-    (tmp_path / "models" / "whisper-tiny" / "model.safetensors").unlink()
+    whisper_weights = tmp_path / "models" / "whisper-tiny" / "model.safetensors"
+    state = load_file(whisper_weights)
+    del state["encoder.layers.0.fc1.weight"]  # transformers would fill it with random numbers and go on
+    save_file(state, whisper_weights, metadata={"format": "pt"})
+    with pytest.raises(ModelWeightsError, match="lack encoder weights: encoder.layers.0.fc1.weight"):
+        _fresh(tmp_path, tmp_path / "models", cpu_device).audio_features(_speech_like(0.5), SR, 25.0, 5)
+
+    whisper_weights.unlink()
     with pytest.raises(ModelWeightsError, match="whisper-tiny.*missing model.safetensors or pytorch_model.bin"):
         _fresh(tmp_path, tmp_path / "models", cpu_device).audio_features(_speech_like(0.5), SR, 25.0, 5)
 

@@ -64,9 +64,10 @@ def test_official_checkpoint_loads_strictly(loaded, models_dir):
     assert not loaded.network().training
 
 
-@pytest.mark.parametrize(("name", "prefix"), [("wav2lip.pth", ""), ("wav2lip_gan.pth", "module.")])
-def test_either_published_name_with_or_without_dataparallel_prefix(tmp_path, cpu_device, name, prefix):
-    saved = write_wav2lip_checkpoint(tmp_path / "models" / "wav2lip", name=name, prefix=prefix, seed=1)
+@pytest.mark.parametrize(("name", "prefix", "legacy"), [("wav2lip.pth", "", True), ("wav2lip_gan.pth", "module.", False)])
+def test_either_published_name_prefix_and_serialisation(tmp_path, cpu_device, name, prefix, legacy):
+    saved = write_wav2lip_checkpoint(tmp_path / "models" / "wav2lip", name=name, prefix=prefix, seed=1,
+                                     legacy_format=legacy)
     net = wav2lip.load_wav2lip(tmp_path / "models" / "wav2lip" / name, cpu_device)
     key = "audio_encoder.0.conv_block.0.weight"
     assert torch.equal(net.state_dict()[key], saved[key])
@@ -140,6 +141,23 @@ def test_mel_filters_are_slaney_triangles_of_unit_area():
     low = np.diff(peaks[(peaks > 200) & (peaks < 900)])
     assert low.max() - low.min() <= 2 * bin_hz
     assert np.diff(peaks[peaks > 3000]).min() > 2 * low.max()
+
+
+def test_mel_matches_librosa_semantics_as_reimplemented_by_transformers():
+    """Wav2Lip computed its mels with librosa (not installed here); transformers'
+    audio_utils reimplements librosa's Slaney filters and centred, reflect-padded STFT,
+    so the official chain built from it is an independent reference."""
+    from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
+
+    filters = mel_filter_bank(num_frequency_bins=401, num_mel_filters=80, min_frequency=55.0, max_frequency=7600.0,
+                              sampling_rate=SR, norm="slaney", mel_scale="slaney")
+    assert np.allclose(wav2lip.mel_filters(), filters.T, atol=1e-12)
+    audio = 0.1 * np.random.default_rng(0).standard_normal(2 * SR)
+    emphasised = np.append(audio[:1], audio[1:] - 0.97 * audio[:-1])
+    decibels = spectrogram(emphasised, window_function(800, "hann"), frame_length=800, hop_length=200, power=1.0,
+                           center=True, pad_mode="reflect", mel_filters=filters, mel_floor=1e-5, log_mel="dB")
+    reference = np.clip(8 * (decibels - 20 + 100) / 100 - 4, -4, 4)  # ref 20 dB, floor -100 dB, into [-4, 4]
+    assert np.abs(wav2lip.melspectrogram(audio) - reference).max() < 1e-4
 
 
 def test_mel_of_a_1khz_tone_lights_the_1khz_band_only():
