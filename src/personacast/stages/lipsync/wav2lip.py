@@ -233,7 +233,8 @@ def load_wav2lip(path: Path, device: DeviceChoice) -> Wav2LipNet:
 
 def _licence_note() -> str:
     spec = model_spec("wav2lip")
-    return f"{spec.title}: {spec.licence}; commercial use: {spec.commercial_use}. Use musetalk for commercial videos."
+    return (f"{spec.title}: {spec.licence}; commercial use: {spec.commercial_use}. For commercial videos use "
+            "the musetalk lip-sync backend (PERSONACAST_LIPSYNC_BACKEND=musetalk).")
 
 
 class Wav2LipModel:
