@@ -87,7 +87,9 @@ def test_partial_folder_lists_the_missing_files(gpu_settings):
     with pytest.raises(ModelWeightsError) as caught:
         require("musetalk", gpu_settings)
     assert caught.value.message == f"model 'musetalk' in {folder} is missing musetalkV15/unet.pth"
-    assert f"download it: hf download TMElyralab/MuseTalk --local-dir {folder} " in caught.value.hint
+    expected = ('download it: hf download TMElyralab/MuseTalk --include "musetalkV15/musetalk.json" "musetalkV15/unet.pth"'
+                f" --local-dir {folder} ")
+    assert expected in caught.value.hint
     assert "hf auth login" not in caught.value.hint  # not gated
 
 

@@ -92,9 +92,13 @@ def how_to_get(spec: ModelSpec, settings: Settings) -> str:
     if spec.repo:
         # `hf` is huggingface_hub's CLI since 0.34; current releases no longer ship `huggingface-cli`.
         sign_in = f"accept the licence at https://huggingface.co/{spec.repo}, sign in with `hf auth login`, then " if spec.gated else ""
-        how = f"on a machine with internet access, {sign_in}download it: hf download {spec.repo} --local-dir {target}"
+        # Only the files a backend reads: whole repositories carry older checkpoints
+        # and other frameworks' copies (MuseTalk's holds 3.4 GB of v1 weights).
+        include = " ".join(f'"{weight.names[0]}"' for weight in spec.files)
+        how = (f"on a machine with internet access, {sign_in}download it: "
+               f"hf download {spec.repo} --include {include} --local-dir {target}")
     else:
-        how = f"get it from {spec.source_url} and put the files in {target}"
+        how = f"get it from {spec.source_url} and put the files in {target}" + (f": {spec.notes}" if spec.notes else "")
     return f"{how} (licence: {spec.licence}; commercial use: {spec.commercial_use})"
 
 
