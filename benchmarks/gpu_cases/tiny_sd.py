@@ -138,10 +138,10 @@ def _text_config(values: dict, tokenizer: CLIPTokenizer) -> CLIPTextConfig:
     return CLIPTextConfig(**{**values, **ids})
 
 
-def save_pipeline(root: Path, configs: SDConfigs, seed: int = 0, dtype: torch.dtype = torch.float32) -> Path:
+def save_pipeline(root: Path, configs: SDConfigs, seed: int = 0, dtype: torch.dtype = torch.float32):
     """A complete diffusers folder (model_index.json, unet/, vae/, text_encoder/,
     tokenizer/, scheduler/, and the _2 parts for SDXL) with random weights, as the
-    published repositories lay it out. Returns ``root``."""
+    published repositories lay it out. Returns the pipeline that was saved."""
     torch.manual_seed(seed)
     staging = root / ".tokenizer"
     write_tokenizer(staging, configs.vocab_words)
@@ -173,7 +173,7 @@ def save_pipeline(root: Path, configs: SDConfigs, seed: int = 0, dtype: torch.dt
     for path in staging.iterdir():
         path.unlink()
     staging.rmdir()
-    return root
+    return pipe
 
 
 # -- LoRA files ------------------------------------------------------------------------

@@ -33,18 +33,17 @@ def tiny_sd():
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory):
     """DATA_DIR with models/sd15, models/sdxl, models/ip-adapter and loras/."""
-    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
-
     data = tmp_path_factory.mktemp("images-data")
     models = data / "models"
-    _tiny.save_pipeline(models / "sd15", _tiny.TINY_SD15, seed=0)
-    _tiny.save_pipeline(models / "sdxl", _tiny.TINY_SDXL, seed=1)
     _tiny.save_ip_adapter(models / "ip-adapter", {"sd15": _tiny.TINY_SD15.unet, "sdxl": _tiny.TINY_SDXL.unet})
-    for model, pipeline_class in (("sd15", StableDiffusionPipeline), ("sdxl", StableDiffusionXLPipeline)):
-        pipe = pipeline_class.from_pretrained(models / model, local_files_only=True)
+    for seed, (model, configs) in enumerate((("sd15", _tiny.TINY_SD15), ("sdxl", _tiny.TINY_SDXL))):
+        pipe = _tiny.save_pipeline(models / model, configs, seed=seed)
         factors = _tiny.lora_factors(pipe, rank=4, seed=3)
         for fmt in _tiny.LORA_FORMATS:
             _tiny.save_lora(data / "loras" / f"{model}-{fmt}.safetensors", factors, fmt, pipe.unet.config)
+    # Only SDXL's second text encoder: nothing in SD 1.5 has its names.
+    _tiny.save_lora(data / "loras" / "sdxl-text_encoder_2.safetensors", {"text_encoder_2": factors["text_encoder_2"]},
+                    "peft", pipe.unet.config)
     return data
 
 

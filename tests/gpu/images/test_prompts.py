@@ -73,7 +73,7 @@ def test_a_prompt_that_cannot_fit_is_reported_not_silently_cut():
     long_pose = " ".join(["walking"] * 90)
     plan = build_prompts(appearance(poses=[long_pose]), 0, 1, words)
     assert long_pose in plan.prompts[0].prompt
-    assert any("over CLIP's 77" in w and "its end will be cut" in w for w in plan.warnings)
+    assert any("image(s) 0 is still over CLIP's 77" in w and "its end will be cut" in w for w in plan.warnings)
 
 
 def test_a_long_negative_prompt_loses_its_last_phrases():

@@ -101,6 +101,8 @@ def test_a_lora_for_the_other_base_model_is_refused(settings, cpu_device, make_c
     assert "trained for" in error.value.hint
     with pytest.raises(ModelWeightsError, match="sd15"):
         generate(settings, cpu_device, make_character(lora=lora_path("sdxl", "kohya")))
+    with pytest.raises(ModelWeightsError, match="changes nothing in sd15"):
+        generate(settings, cpu_device, make_character(lora=lora_path("sdxl", "text_encoder_2")))
     with pytest.raises(ModelWeightsError, match="does not exist"):
         generate(settings, cpu_device, make_character(lora=tmp_path / "nowhere.safetensors"))
 

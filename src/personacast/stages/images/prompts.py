@@ -113,6 +113,7 @@ def build_prompts(appearance: Appearance, base_seed: int, n: int, count_tokens: 
     if negative_dropped:
         warnings.append(f"the negative prompt is over CLIP's {CLIP_MAX_TOKENS} tokens; left out: {', '.join(negative_dropped)}")
     prompts = []
+    too_long = []
     for index in range(n):
         pose, outfit, scenario = order[index % len(order)]
         # The description's first phrase says who the character is; its others may go
@@ -122,12 +123,14 @@ def build_prompts(appearance: Appearance, base_seed: int, n: int, count_tokens: 
         phrases += [(text, 2) for text in _phrases(appearance.style)]
         prompt, dropped = fit_prompt(phrases, count_tokens)
         if count_tokens(prompt) > CLIP_MAX_TOKENS:
-            warnings.append(
-                f"image {index}: the prompt is {count_tokens(prompt)} tokens, over CLIP's {CLIP_MAX_TOKENS}; "
-                "its end will be cut: shorten appearance.description, poses, outfits or scenarios"
-            )
+            too_long.append(str(index))
         prompts.append(ImagePrompt(index, image_seed(base_seed, index), prompt, negative, pose, outfit, scenario, dropped))
-    style_cuts = sum(1 for p in prompts if p.dropped)
-    if style_cuts:
-        warnings.append(f"{style_cuts} prompt(s) over CLIP's {CLIP_MAX_TOKENS} tokens lost style or description phrases (see the manifest)")
+    shortened = sum(1 for p in prompts if p.dropped)
+    if shortened:
+        warnings.append(f"{shortened} prompt(s) over CLIP's {CLIP_MAX_TOKENS} tokens lost style or description phrases (see the manifest)")
+    if too_long:
+        warnings.append(
+            f"the prompt of image(s) {', '.join(too_long)} is still over CLIP's {CLIP_MAX_TOKENS} tokens and its end will be "
+            "cut: shorten appearance.description, poses, outfits or scenarios"
+        )
     return PromptPlan(prompts, warnings)
