@@ -36,8 +36,9 @@ def load_pipeline(pipeline_class, root: Path, device: DeviceChoice, **components
         ) from exc
 
 
-def place(pipe, device: DeviceChoice, plan: MemoryPlan):
-    """Move ``pipe`` onto the device following the memory plan; returns it."""
+def place(pipe, device: DeviceChoice, plan: MemoryPlan, frames: int | None = None):
+    """Move ``pipe`` onto the device following the memory plan; returns it. ``frames``:
+    the frames per call of a video pipeline, which the feed-forward chunk must divide."""
     if plan.offload == "model":
         pipe.enable_model_cpu_offload(device=device.name)
     elif plan.offload == "sequential":
@@ -49,7 +50,13 @@ def place(pipe, device: DeviceChoice, plan: MemoryPlan):
         vae.enable_slicing()
     unet = getattr(pipe, "unet", None)
     if plan.forward_chunk and unet is not None and hasattr(unet, "enable_forward_chunking"):
-        unet.enable_forward_chunking(chunk_size=plan.forward_chunk, dim=1)
+        # dim 0 is batch x frames in the spatial blocks; the temporal blocks always chunk
+        # over frames and fail unless the chunk divides the frame count (25 for SVD-XT).
+        # dim 1 would split the spatial blocks into thousands of two-token pieces.
+        chunk = plan.forward_chunk
+        while frames and frames % chunk:
+            chunk -= 1
+        unet.enable_forward_chunking(chunk_size=chunk, dim=0)
     if device.compile and unet is not None and plan.offload == "none":
         # Offloading hooks and a compiled graph fight over the weights; compile only
         # when the whole UNet stays on the GPU.

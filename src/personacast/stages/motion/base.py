@@ -26,6 +26,11 @@ class MotionBackend(Protocol):
     name: str
     frames_per_segment: int  # what one model call makes (SVD 14, SVD-XT 25, AnimateDiff 16)
 
+    def cache_identity(self) -> dict:
+        """Everything besides the picture and the seed that decides the output (model,
+        steps, size, conditioning, precision), for the clip cache."""
+        ...
+
     def generate(self, image: np.ndarray, seed: int, first_frame: np.ndarray | None = None) -> MotionClip:
         """One segment of motion starting from ``image`` (uint8 RGB). ``first_frame``
         continues an earlier segment from its last frame instead of the portrait."""
