@@ -66,4 +66,45 @@ def test_default_database_is_sqlite_in_the_data_dir(tmp_path):
 
 def test_migrations_are_found_inside_the_package():
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    assert script.get_heads() == ["0002"]
+    assert script.get_heads() == ["0003"]
+
+
+def test_0003_keeps_usage_of_deleted_renders_and_its_downgrade_drops_it(empty_database):
+    import uuid
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import func, insert, select
+
+    from personacast.service.db import Render, Tenant, UsageRow
+    from personacast.service.store import JobStore
+
+    settings = Settings(database_url=empty_database)
+    upgrade_database(settings, "0002")
+    tenant, render, now = uuid.uuid4(), uuid.uuid4(), datetime(2026, 3, 1, tzinfo=timezone.utc)
+    engine = make_engine(empty_database)
+    with engine.begin() as connection:  # the columns these rows use are the same in 0002
+        connection.execute(insert(Tenant).values(id=tenant, name="acme", created_at=now))
+        connection.execute(insert(Render).values(
+            id=render, tenant_id=tenant, status="succeeded", request={}, request_digest="d", attempts=1, progress={},
+            artefacts={}, cancel_requested=False, created_at=now, enqueued_at=now,
+        ))
+        connection.execute(insert(UsageRow).values(
+            tenant_id=tenant, render_id=render, day=date(2026, 3, 1), kind="compute", name="render", unit="s",
+            quantity=2.5, created_at=now,
+        ))
+    engine.dispose()
+
+    upgrade_database(settings)
+    store = JobStore.from_settings(settings)
+    try:
+        store.delete_render(tenant, render)
+        (row,) = store.usage_summary(tenant, date(2026, 3, 1), date(2026, 3, 1))
+        assert (row.quantity, row.jobs) == (2.5, 1)  # the purged render's usage is still counted
+    finally:
+        store.close()
+
+    command.downgrade(alembic_config(empty_database), "0002")  # its foreign key cannot hold that row
+    engine = make_engine(empty_database)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(UsageRow)).scalar() == 0
+    engine.dispose()

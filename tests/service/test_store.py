@@ -103,6 +103,27 @@ def test_characters_per_tenant(store, tenant, other, clock):
         store.get_character(tenant.id, created[0].id)
 
 
+def test_update_character(store, tenant, other, clock):
+    sofia = store.create_character(tenant.id, "Sofia", ["img/0.jpg"], {"voice": "sofia"})
+    store.create_character(tenant.id, "Joe", ["img/1.jpg"], {})
+    clock.advance(5)
+
+    renamed = store.update_character(tenant.id, sofia.id, name="Sofia B")
+    assert (renamed.name, renamed.profile, renamed.image_keys) == ("Sofia B", {"voice": "sofia"}, ["img/0.jpg"])
+    assert renamed.created_at == sofia.created_at
+    changed = store.update_character(tenant.id, sofia.id, profile={"voice": "joe", "formats": ["square"]})
+    assert changed.name == "Sofia B" and changed.profile == {"voice": "joe", "formats": ["square"]}
+    assert store.get_character(tenant.id, sofia.id) == changed
+
+    with pytest.raises(ConflictError, match="'Joe' already exists"):
+        store.update_character(tenant.id, sofia.id, name="Joe")
+    assert store.get_character(tenant.id, sofia.id).name == "Sofia B"  # nothing half-done
+    with pytest.raises(NotFoundError):
+        store.update_character(other.id, sofia.id, name="mine now")
+    with pytest.raises(InputError):
+        store.update_character(tenant.id, sofia.id, profile={"seed": float("nan")})
+
+
 # -- renders: creation, idempotency, scoping -------------------------------------------
 
 
@@ -209,6 +230,54 @@ def test_batches(store, tenant, other):
         store.get_batch(other.id, batch.id)
     with pytest.raises(InputError):
         store.create_batch(tenant.id, [])
+
+
+def test_list_batches_newest_first_with_their_counts(store, tenant, other, clock):
+    batches = []
+    for size in (1, 2, 3):
+        batches.append(store.create_batch(tenant.id, [{**REQUEST, "n": n} for n in range(size)]))
+        clock.advance(1)
+    store.create_batch(other.id, [REQUEST])
+    (_, renders) = batches[1]
+    store.request_cancel(tenant.id, renders[0].id)
+
+    first = store.list_batches(tenant.id, limit=2)
+    second = store.list_batches(tenant.id, limit=2, cursor=first.next_cursor)
+    assert [b.item_count for b in first.items + second.items] == [3, 2, 1] and second.next_cursor is None
+    middle = first.items[1]
+    assert middle.id == batches[1][0].id
+    assert (middle.status_counts[JobStatus.QUEUED], middle.status_counts[JobStatus.CANCELED]) == (1, 1)
+    assert first.items[0].status_counts == {**{status: 0 for status in JobStatus}, JobStatus.QUEUED: 3}
+    assert [b.item_count for b in store.list_batches(other.id).items] == [1]
+    with pytest.raises(InputError):
+        store.list_batches(tenant.id, cursor="garbage")
+
+
+def test_delete_render_only_when_finished_and_its_usage_stays(store, tenant, other, clock):
+    done, running, waiting = queued(store, tenant, 3)
+    store.claim(done.id, "w")
+    store.record_usage(done.id, [UsageItem("compute", "render", 4.0, "s")])
+    store.succeed(done.id, "w", {"video.mp4": f"renders/{done.id}/video.mp4"})
+    store.claim(running.id, "w")
+
+    for busy in (running, waiting):
+        with pytest.raises(ConflictError, match="cancel it first"):
+            store.delete_render(tenant.id, busy.id)
+    with pytest.raises(NotFoundError):
+        store.delete_render(other.id, done.id)
+
+    deleted = store.delete_render(tenant.id, done.id)
+    assert deleted.artefacts == {"video.mp4": f"renders/{done.id}/video.mp4"}
+    with pytest.raises(NotFoundError):
+        store.get_render(tenant.id, done.id)
+    with pytest.raises(NotFoundError):
+        store.delete_render(tenant.id, done.id)
+    (row,) = store.usage_summary(tenant.id, clock.now.date(), clock.now.date())
+    assert (row.name, row.quantity, row.jobs) == ("render", 4.0, 1)  # what was spent stays spent
+
+    store.request_cancel(tenant.id, waiting.id)
+    store.delete_render(tenant.id, waiting.id)  # canceled is finished too
+    assert [r.id for r in store.list_renders(tenant.id).items] == [running.id]
 
 
 # -- the worker's side ------------------------------------------------------------------
@@ -428,6 +497,21 @@ def test_usage_summary_per_day(store, tenant, other, clock):
     ]
     with pytest.raises(NotFoundError):
         store.record_usage(uuid.uuid4(), [])
+
+
+def test_usage_of_no_render_counts_in_no_job(store, tenant, other, clock):
+    (render,) = queued(store, tenant)
+    store.record_usage(render.id, [UsageItem("provider", "tts_characters", 100, "characters", provider="openai")])
+    store.record_tenant_usage(tenant.id, [
+        UsageItem("provider", "tts_characters", 40, "characters", provider="openai"),
+        UsageItem("provider", "llm_tokens", 900, "tokens", provider="openai", cost_usd=Decimal("0.002")),
+    ])
+    rows = {r.name: r for r in store.usage_summary(tenant.id, clock.now.date(), clock.now.date())}
+    assert (rows["tts_characters"].quantity, rows["tts_characters"].jobs) == (140, 1)
+    assert (rows["llm_tokens"].quantity, rows["llm_tokens"].cost_usd, rows["llm_tokens"].jobs) == (900, Decimal("0.002"), 0)
+    assert store.usage_summary(other.id, clock.now.date(), clock.now.date()) == []
+    with pytest.raises(NotFoundError):
+        store.record_tenant_usage(uuid.uuid4(), [UsageItem("compute", "voice", 1, "s")])
 
 
 def test_usage_from_results_counts_shared_stages_once():

@@ -445,3 +445,11 @@ def test_ten_thousand_characters_finish_without_pathological_backtracking():
     for sample in (text, plain, "🔥" * 10_000, "1" * 10_000, "*a " * 3_400, "a" * 10_000):
         tokens = normalize_for_speech(sample)
         assert spoken_text(tokens) or sample.startswith("🔥")
+
+
+@pytest.mark.parametrize("text", ["²", "5²", "x²5", "¹²³", "1²³⁴⁵⁶⁷⁸⁹¹²³", "#top²", "①②"])
+def test_digits_that_are_not_decimal_are_kept_as_written(text):
+    # str.isdigit() accepts superscripts and circled digits, which int() refuses: such a
+    # script once failed with a ValueError instead of being spoken.
+    spoken = say(text)
+    assert spoken and not re.search(r"[0-9]", spoken)

@@ -163,7 +163,9 @@ class UsageRow(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    render_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("renders.id", ondelete="CASCADE"), index=True)
+    # No foreign key: usage outlives a purged render (its id stays, so the job is still
+    # counted), and studio work that is no render (auditions, writing) has none.
+    render_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     # The UTC day, stored rather than derived so that summaries group the same way on
     # every database whatever its session time zone.
     day: Mapped[date] = mapped_column(Date)

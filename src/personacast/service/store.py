@@ -58,7 +58,7 @@ from .records import (
 _MICRO = Decimal(1_000_000)
 MAX_PAGE = 200
 
-_Row = TypeVar("_Row", Render, Character)
+_Row = TypeVar("_Row", Render, Character, Batch)
 
 
 def utc_now() -> datetime:
@@ -184,6 +184,24 @@ class JobStore:
             rows, next_cursor = _page(session, query, Character, limit, cursor)
             return Page([_character(row) for row in rows], next_cursor)
 
+    def update_character(
+        self, tenant_id: uuid.UUID, character_id: uuid.UUID, *, name: str | None = None,
+        profile: Mapping[str, Any] | None = None,
+    ) -> CharacterRecord:
+        """Rename the character and/or replace its profile (None leaves a field as it is).
+        Queued renders that use it see the change; running ones keep what they read."""
+        try:
+            with self._sessions.begin() as session:
+                row = self._character_row(session, tenant_id, character_id)
+                if name is not None:
+                    row.name = name
+                if profile is not None:
+                    row.profile = _json_object(profile, "character profile")
+                session.flush()  # a clash with another character's name surfaces here
+                return _character(row)
+        except IntegrityError:
+            raise ConflictError(f"a character named '{name}' already exists", hint="pick another name") from None
+
     def delete_character(self, tenant_id: uuid.UUID, character_id: uuid.UUID) -> CharacterRecord:
         """Remove the character and return it (its image keys are the caller's to delete
         from storage)."""
@@ -243,13 +261,14 @@ class JobStore:
             batch = session.scalar(select(Batch).where(Batch.id == batch_id, Batch.tenant_id == tenant_id))
             if batch is None:
                 raise NotFoundError(f"batch {batch_id} not found")
-            counts = {status: 0 for status in JobStatus}
-            grouped = session.execute(
-                select(Render.status, func.count()).where(Render.batch_id == batch_id).group_by(Render.status)
-            )
-            for status, count in grouped:
-                counts[JobStatus(status)] = count
-            return _batch(batch, counts)
+            return _batch(batch, _batch_counts(session, [batch_id])[batch_id])
+
+    def list_batches(self, tenant_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None) -> Page[BatchRecord]:
+        """The tenant's batches, newest first, each with its renders per status."""
+        with self._sessions() as session:
+            rows, next_cursor = _page(session, select(Batch).where(Batch.tenant_id == tenant_id), Batch, limit, cursor)
+            counts = _batch_counts(session, [row.id for row in rows])
+            return Page([_batch(row, counts[row.id]) for row in rows], next_cursor)
 
     def get_render(self, tenant_id: uuid.UUID, render_id: uuid.UUID) -> RenderRecord:
         with self._sessions() as session:
@@ -297,6 +316,22 @@ class JobStore:
             row = self._render_row(session, tenant_id, render_id)
             if JobStatus(row.status) in (JobStatus.SUCCEEDED, JobStatus.FAILED):
                 raise ConflictError(f"render {render_id} has already {row.status}; it cannot be canceled")
+            return _render(row)
+
+    def delete_render(self, tenant_id: uuid.UUID, render_id: uuid.UUID) -> RenderRecord:
+        """Remove a finished render's record and return it (its artefacts are the
+        caller's to delete from storage first). Its usage rows stay: what was spent was
+        spent. A queued or running render raises ``ConflictError``."""
+        with self._sessions.begin() as session:
+            row = session.scalar(
+                select(Render).where(Render.id == render_id, Render.tenant_id == tenant_id).with_for_update()
+            )
+            if row is None:
+                raise NotFoundError(f"render {render_id} not found")
+            if not JobStatus(row.status).finished:
+                raise ConflictError(f"render {render_id} is {row.status}; cancel it first",
+                                    hint=f"DELETE /v1/renders/{render_id} without purge cancels it")
+            session.delete(row)
             return _render(row)
 
     def status_counts(self) -> dict[JobStatus, int]:
@@ -371,20 +406,30 @@ class JobStore:
 
     def record_usage(self, render_id: uuid.UUID, items: Sequence[UsageItem]) -> None:
         """Meter a job's compute seconds and provider costs, on today's (UTC) usage."""
-        now = self._clock()
         with self._sessions.begin() as session:
             tenant_id = session.scalar(select(Render.tenant_id).where(Render.id == render_id))
             if tenant_id is None:
                 raise NotFoundError(f"render {render_id} not found")
-            session.add_all(
-                UsageRow(
-                    tenant_id=tenant_id, render_id=render_id, day=now.astimezone(timezone.utc).date(),
-                    kind=item.kind, name=item.name, unit=item.unit, provider=item.provider,
-                    quantity=float(item.quantity), created_at=now,
-                    cost_micro_usd=None if item.cost_usd is None else int((item.cost_usd * _MICRO).to_integral_value()),
-                )
-                for item in items
+            session.add_all(self._usage_rows(tenant_id, render_id, items))
+
+    def record_tenant_usage(self, tenant_id: uuid.UUID, items: Sequence[UsageItem]) -> None:
+        """Meter work that is no render (a voice audition, a written script): it counts
+        in the tenant's usage but in no job."""
+        with self._sessions.begin() as session:
+            self._tenant_row(session, tenant_id)
+            session.add_all(self._usage_rows(tenant_id, None, items))
+
+    def _usage_rows(self, tenant_id: uuid.UUID, render_id: uuid.UUID | None, items: Sequence[UsageItem]) -> list[UsageRow]:
+        now = self._clock()
+        return [
+            UsageRow(
+                tenant_id=tenant_id, render_id=render_id, day=now.astimezone(timezone.utc).date(),
+                kind=item.kind, name=item.name, unit=item.unit, provider=item.provider,
+                quantity=float(item.quantity), created_at=now,
+                cost_micro_usd=None if item.cost_usd is None else int((item.cost_usd * _MICRO).to_integral_value()),
             )
+            for item in items
+        ]
 
     # -- the reconciler -----------------------------------------------------------------
 
@@ -577,6 +622,19 @@ def _page(session: Session, query: Any, model: type[_Row], limit: int, cursor: s
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], _encode_cursor(last.created_at, last.id)
+
+
+def _batch_counts(session: Session, batch_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, dict[JobStatus, int]]:
+    """Each batch's renders per status, every status included (zero when none)."""
+    counts = {batch_id: {status: 0 for status in JobStatus} for batch_id in batch_ids}
+    if batch_ids:
+        grouped = session.execute(
+            select(Render.batch_id, Render.status, func.count())
+            .where(Render.batch_id.in_(list(batch_ids))).group_by(Render.batch_id, Render.status)
+        )
+        for batch_id, status, count in grouped:
+            counts[batch_id][JobStatus(status)] = int(count)
+    return counts
 
 
 def _encode_cursor(created: datetime, row_id: uuid.UUID) -> str:

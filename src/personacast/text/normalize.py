@@ -181,7 +181,7 @@ def year_to_words(year: int) -> str:
 
 def _digits_to_words(digits: str) -> str:
     """Digit by digit: "042" -> "zero four two"."""
-    return " ".join(_ONES[int(d)] for d in digits if d.isdigit())
+    return " ".join(_ONES[int(d)] for d in digits if d.isdecimal())
 
 
 def _int_words(digits: str) -> str:
@@ -467,7 +467,7 @@ def _split_name(name: str, acronyms: frozenset[str]) -> list[str]:
     """Words of a hashtag / handle name: "AIArt_2024" -> ["eh I", "art", "twenty twenty four"]."""
     words = []
     for piece in _COMPOUND_SPLIT_RE.findall(name):
-        if piece.isdigit():
+        if piece.isdecimal():
             words.append(_number_or_year(piece))
         elif piece.isupper() and len(piece) > 1 and (piece in acronyms or not set(piece) & set("AEIOUY")):
             words.append(_spell(piece))
@@ -508,7 +508,7 @@ def _mixed_words(text: str, acronyms: frozenset[str]) -> list[str]:
     """Letters and digits run together ("MP3", "B2B", "4K", "iPhone15")."""
     words = []
     for piece in _MIXED_SPLIT_RE.findall(text):
-        if piece.isdigit():
+        if piece.isdecimal():  # "²" is a digit but no decimal: int() refuses it
             words.append(_int_words(piece))
         elif piece.isupper() and (len(piece) <= 3 or piece in acronyms):
             words.append(_spell(piece))
@@ -634,7 +634,7 @@ class _Speaker:
         nxt_lower = nxt.lower()
         if _LONG_DIGITS_RE.search(core):
             # IDs, card numbers, keyboard mashing: digit by digit (and no huge ints).
-            return " ".join(_digits_to_words(p) if p.isdigit() else p for p in _MIXED_SPLIT_RE.findall(core))
+            return " ".join(_digits_to_words(p) if p.isdecimal() else p for p in _MIXED_SPLIT_RE.findall(core))
         if core[0] in "~≈" and len(core) > 1:
             rest = self.numeric(core[1:], prev, nxt, i)
             return None if rest is None else "about " + rest
@@ -706,7 +706,7 @@ class _Speaker:
                 return spoken
         if m := _PLAIN_NUMBER_RE.match(core):
             sign, num = m[1], m[2]
-            if not sign and num.isdigit():
+            if not sign and num.isdecimal():
                 value = int(num)
                 if prev in _MONTH_NAMES and 1 <= value <= 31:
                     return ordinal_to_words(value)  # "March 5"

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ...settings import Settings
+from ..auditions import Auditions
 from ..dispatch import Dispatcher
 from ..embedded import EmbeddedDispatcher, EmbeddedWorkers
+from ..faces import FaceFinder
 from ..ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from ..storage import open_storage
 from ..store import JobStore
-from . import account, batches, characters, errors, health, renders, studio
+from . import account, batches, characters, errors, faces, formats, health, renders, scripts, studio, voices
 from .deps import Service
 from .middleware import BodyLimit, RequestMetrics
 
@@ -47,6 +49,8 @@ def create_app(
         dispatcher = dispatcher or _celery_dispatcher(settings, store)
         limiter = limiter or RedisRateLimiter.from_url(settings.redis_url.get_secret_value(), rate, burst)
     parts = Service(settings=settings, store=store, storage=storage, dispatcher=dispatcher, limiter=limiter, workers=workers)
+    # The studio's face detector and audition voices: one of each per process, made on first use.
+    finder, auditions = FaceFinder(settings.min_face_width_px), Auditions(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,14 +61,16 @@ def create_app(
         finally:
             if workers is not None:
                 workers.stop()
+            finder.close()
             store.close()
 
     from personacast import __version__
 
     app = FastAPI(title="personacast", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.service = parts
+    app.state.faces, app.state.auditions = finder, auditions
     errors.install(app)
-    for module in (renders, characters, batches, account, health):
+    for module in (renders, characters, batches, account, voices, formats, scripts, faces, health):
         app.include_router(module.router)
     studio.mount(app)
     largest = max(settings.max_upload_bytes * characters.MAX_PORTRAITS, settings.max_audio_upload_bytes)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from ...errors import InputError, PersonacastError
 from ..jobspec import RenderInput, RenderJobRequest, check_script
-from ..records import TenantRecord
+from ..records import BatchRecord, TenantRecord
 from .deps import Service, ServiceDep, TenantDep
 from .errors import ApiError, validation_message
 from .renders import dispatch
-from .schemas import ERRORS, BatchCreated, BatchOut, BatchRequest
+from .schemas import ERRORS, BatchCreated, BatchOut, BatchPage, BatchRequest
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -60,9 +60,22 @@ async def create_batch(request: Request, response: Response, parts: ServiceDep, 
     return BatchCreated(id=batch, item_count=len(renders), render_ids=renders)
 
 
+@router.get("", response_model=BatchPage, responses=ERRORS, summary="The tenant's batches, newest first, with their progress")
+def list_batches(
+    parts: ServiceDep, tenant: TenantDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> BatchPage:
+    page = parts.store.list_batches(tenant.id, limit=limit, cursor=cursor)
+    return BatchPage(items=[_batch_out(batch) for batch in page.items], next_cursor=page.next_cursor)
+
+
 @router.get("/{batch_id}", response_model=BatchOut, responses=ERRORS, summary="A batch's progress: renders per status")
 def get_batch(batch_id: UUID, parts: ServiceDep, tenant: TenantDep) -> BatchOut:
-    batch = parts.store.get_batch(tenant.id, batch_id)
+    return _batch_out(parts.store.get_batch(tenant.id, batch_id))
+
+
+def _batch_out(batch: BatchRecord) -> BatchOut:
+    """Purged renders count in ``item_count`` but in no status."""
     return BatchOut(id=batch.id, item_count=batch.item_count, created_at=batch.created_at,
                     status_counts={status.value: count for status, count in batch.status_counts.items()})
 

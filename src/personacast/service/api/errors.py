@@ -34,11 +34,13 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 class ApiError(Exception):
-    """An answer decided by the API itself (401, 413, 415, 429, 400)."""
+    """An answer decided by the API itself (401, 413, 415, 429, 400). ``code`` replaces
+    the status's own code where clients act on the difference (no_face)."""
 
-    def __init__(self, status: int, message: str, *, hint: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, *, hint: str | None = None, headers: dict[str, str] | None = None,
+                 code: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.hint, self.headers = status, message, hint, headers or {}
+        self.status, self.message, self.hint, self.headers, self.code = status, message, hint, headers or {}, code
 
 
 def unauthorized(message: str) -> ApiError:
@@ -52,8 +54,11 @@ def rate_limited(retry_after_s: float) -> ApiError:
                     headers={"Retry-After": str(seconds)})
 
 
-def error_response(status: int, message: str, hint: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"error": {"code": _HTTP_CODES.get(status, "server_error" if status >= 500 else "error"), "message": message, "hint": hint}}
+def error_response(
+    status: int, message: str, hint: str | None = None, headers: dict[str, str] | None = None, code: str | None = None
+) -> JSONResponse:
+    code = code or _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")
+    body = {"error": {"code": code, "message": message, "hint": hint}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -68,7 +73,7 @@ def validation_message(errors: list) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.hint, exc.headers)
+        return error_response(exc.status, exc.message, exc.hint, exc.headers, exc.code)
 
     @app.exception_handler(PersonacastError)
     async def _personacast(request: Request, exc: PersonacastError) -> JSONResponse:

@@ -226,10 +226,25 @@ def get_render(request: Request, render_id: UUID, parts: ServiceDep, tenant: Ten
     return render_out(request, parts, parts.store.get_render(tenant.id, render_id))
 
 
-@router.delete("/{render_id}", response_model=RenderOut, responses=ERRORS,
-               summary="Cancel a render: at once when queued, at its next heartbeat when running")
-def cancel_render(request: Request, render_id: UUID, parts: ServiceDep, tenant: TenantDep) -> RenderOut:
-    return render_out(request, parts, parts.store.request_cancel(tenant.id, render_id))
+@router.delete(
+    "/{render_id}", response_model=RenderOut, summary="Cancel a render, or (purge=true) delete a finished one",
+    responses={**ERRORS, 204: {"description": "purged: the render's artefacts and record are gone"}},
+)
+def cancel_render(
+    request: Request, render_id: UUID, parts: ServiceDep, tenant: TenantDep,
+    purge: Annotated[bool, Query(description="delete a finished render's artefacts and record (409 until it has "
+                                             "finished); its usage stays on the tenant's account")] = False,
+) -> Any:
+    """Without purge: cancel, at once when queued, at its next heartbeat when running."""
+    if not purge:
+        return render_out(request, parts, parts.store.request_cancel(tenant.id, render_id))
+    record = parts.store.get_render(tenant.id, render_id)
+    if record.status.finished:
+        # Files first: if deleting them fails, the record is still there to purge again.
+        # Uploaded portraits and recordings stay: they are shared by content with other renders.
+        parts.storage.delete_prefix(f"renders/{record.id}")
+    parts.store.delete_render(tenant.id, render_id)  # a queued or running render: 409
+    return Response(status_code=204)
 
 
 @router.get(

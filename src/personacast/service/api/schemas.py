@@ -4,12 +4,12 @@ renders and characters are the service models in service/jobspec.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..jobspec import CharacterProfile, RenderInput, ServiceModel
+from ..jobspec import MAX_TEXT_FIELD, CharacterProfile, RenderInput, ServiceModel, VoiceChoice, check_voice
 
 Status = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
@@ -19,7 +19,8 @@ class Out(BaseModel):
 
 
 class ErrorBody(Out):
-    code: str = Field(description="not_found, conflict, invalid_input, unauthorized, too_large, rate_limited, ...")
+    code: str = Field(description="not_found, conflict, invalid_input, unauthorized, too_large, rate_limited, "
+                                  "no_face, face_too_small, busy, ...")
     message: str
     hint: str | None = None
 
@@ -86,6 +87,122 @@ class BatchCreated(Out):
     render_ids: list[UUID]
 
 
+class BatchPage(Out):
+    items: list[BatchOut]
+    next_cursor: str | None
+
+
+class CharacterPatch(ServiceModel):
+    """What to change; a field left out (or null) stays as it is."""
+
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    profile: CharacterProfile | None = Field(None, description="replaces the whole profile (fields left out: defaults)")
+
+    @model_validator(mode="after")
+    def _something(self) -> CharacterPatch:
+        if self.name is None and self.profile is None:
+            raise ValueError("give a name, a profile or both")
+        return self
+
+
+# -- the studio's helpers: voices, formats, scripts, faces --------------------------------------
+
+
+class VoiceOut(Out):
+    name: str
+    engine: str
+    description: str
+    available: bool = Field(description="whether it can speak on this server")
+    reason: str | None = Field(description="why it cannot (null when available)")
+
+
+class VoiceList(Out):
+    items: list[VoiceOut]
+
+
+class AuditionRequest(ServiceModel):
+    voice: VoiceChoice
+    text: str = Field(min_length=1, max_length=400, description="what the voice says")
+
+    _voice = field_validator("voice")(check_voice)
+
+
+class SafeZoneOut(Out):
+    """Margins, as fractions of the frame, that the platform's buttons and text may cover."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+class FormatOut(Out):
+    name: str
+    title: str
+    width: int
+    height: int
+    aspect: str = Field(description="e.g. 9:16")
+    max_duration_s: float = Field(description="the platform's longest video")
+    fps_allowed: list[int]
+    caption_max_chars: int = Field(description="the longest post caption the platform takes")
+    safe_zone: SafeZoneOut
+
+
+class FormatList(Out):
+    items: list[FormatOut]
+
+
+class EstimateRequest(ServiceModel):
+    text: str = Field(max_length=MAX_TEXT_FIELD)
+    voice: VoiceChoice | None = Field(None, description="its pace decides the estimate; default: sofia")
+
+    _voice = field_validator("voice")(lambda value: None if value is None else check_voice(value))
+
+
+class EstimateOut(Out):
+    characters: int
+    words: int
+    estimated_s: float = Field(description="how long the text takes spoken with the voice, its pauses included")
+    max_chars: int = Field(description="the longest script a render takes")
+    over_limit: bool
+
+
+class WriteRequest(ServiceModel):
+    topic: str = Field(min_length=1, max_length=500, pattern=r"\S", description="what the video is about")
+    character_id: UUID | None = Field(None, description="write as this character (its name, voice pace, format, seed)")
+    duration_s: float = Field(30.0, ge=5.0, le=180.0, description="how long the spoken script should run")
+    writer: str | None = Field(None, max_length=100, description="template (default, offline), openai, anthropic or "
+                                                                 "openai_compatible, where the server is set up for it")
+
+
+class WrittenOut(Out):
+    text: str = Field(description="the spoken script; its parts (hook, beats, call to action) are paragraphs")
+    title: str
+    caption: str
+    hashtags: list[str] = Field(description="words, without '#'")
+    writer: str
+    estimated_s: float = Field(description="as POST /v1/scripts/estimate gives for the text and the voice written for")
+    warnings: list[str]
+
+
+Point = Annotated[list[float], Field(min_length=2, max_length=2, description="x, y in pixels")]
+
+
+class FaceFound(Out):
+    box: list[float] = Field(min_length=4, max_length=4, description="x0, y0, x1, y1 around the landmarks, in pixels")
+    landmarks: list[Point] = Field(description="MediaPipe's 478-point face mesh (iris points last)")
+    face_width_px: float
+    eyes: list[Point] = Field(min_length=2, max_length=2, description="iris centres, left to right in the picture")
+    mouth: Point = Field(description="the centre of the lips")
+    faces_found: int = Field(description="faces in the picture; this one is the largest")
+
+
+class FaceOut(Out):
+    width: int = Field(description="of the picture as shown (EXIF rotation applied)")
+    height: int
+    face: FaceFound
+
+
 class UsageRowOut(Out):
     day: date
     kind: Literal["compute", "provider"]
@@ -95,7 +212,7 @@ class UsageRowOut(Out):
     quantity: float
     cost_usd: str = Field(description="decimal string; a lower bound when unpriced_items > 0")
     unpriced_items: int
-    jobs: int
+    jobs: int = Field(description="renders that used it (voice auditions and written scripts count in none)")
 
 
 class UsageOut(Out):
