@@ -255,18 +255,16 @@ app.add_typer(voices_app, name="voices")
 @voices_app.command("list")
 def voices_list() -> None:
     """The built-in voice profiles, what each changes, and whether it can speak here."""
-    from .registry import load_backend
-    from .stages.voice.profiles import BUILTIN_PROFILES
+    from .stages.voice.profiles import BUILTIN_PROFILES, profile_problem
 
     _quiet_native_logs()
     settings = Settings()
     table = Table("profile", "engine", "base voice", "rate", "pitch", "formants", "sentence pause", "status")
     for name, profile in BUILTIN_PROFILES.items():
         pitch = f"{profile.pitch_median_hz:.0f} Hz" if profile.pitch_median_hz else "as recorded"
-        try:  # resolving what decides the audio finds a missing model, library or extra
-            load_backend("voice", profile.engine)(settings).cache_identity(profile)
-            status = "[green]ready[/]"
-        except PersonacastError as error:
+        error = profile_problem(profile, settings)
+        status = "[green]ready[/]"
+        if error is not None:
             status = f"[yellow]{escape(error.message)}[/]" + (f" [dim]({escape(error.hint)})[/]" if error.hint else "")
         table.add_row(name, profile.engine, profile.voice or "(engine default)", f"{profile.speaking_rate:g}x", pitch,
                       f"x{profile.formant_shift:g}", f"{profile.sentence_pause_s:g} s", status)
