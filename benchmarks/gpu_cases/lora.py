@@ -21,7 +21,7 @@ from personacast.settings import Settings
 from personacast.stages.images.stable_diffusion import StableDiffusionImages
 
 from . import Timing, timed
-from .tiny_sd import FULL_SD15, TINY_SD15, lora_factors, save_lora, save_pipeline
+from .tiny_sd import FULL_SD15, TINY_SD15, lora_factors, published_names, save_lora, save_pipeline
 
 LORA_RANK = 16
 
@@ -35,8 +35,8 @@ def run(device, tiny: bool) -> list[Timing]:
             pipe = save_pipeline(data / "models" / "sd15", configs, dtype=device.torch_dtype())
         pipe.to("cpu")
         # Small factors: random weights at full strength would overflow fp16.
-        lora = save_lora(data / "character.safetensors", lora_factors(pipe, rank=LORA_RANK, strength=0.02), "kohya",
-                         pipe.unet.config)
+        factors = published_names(lora_factors(pipe, rank=LORA_RANK, strength=0.02))
+        lora = save_lora(data / "character.safetensors", factors, "kohya", pipe.unet.config)
         del pipe
         gc.collect()
         settings = Settings(data_dir=data, hf_cache_dir=data / "hf", device=device.name, precision=device.precision)

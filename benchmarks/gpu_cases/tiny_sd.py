@@ -206,6 +206,17 @@ def lora_factors(pipe, rank: int = 4, seed: int = 1, strength: float = 0.3) -> d
     return factors
 
 
+def published_names(factors: dict) -> dict:
+    """``factors`` with the text encoders' layers named as published LoRAs name them,
+    under ``text_model.``: transformers 5's CLIPTextModel no longer has that level,
+    so a loader that reads real files must map it."""
+    def published(name: str) -> str:
+        return name if name.startswith("text_model.") else "text_model." + name
+
+    return {component: modules if component == "unet" else {published(name): f for name, f in modules.items()}
+            for component, modules in factors.items()}
+
+
 def _kohya_unet_name(name: str, unet_config) -> str:
     """A diffusers UNet module name as kohya's sd-scripts writes it: SD 1.x keeps the
     diffusers names; SDXL uses the original (sgm) UNet's input/middle/output blocks."""

@@ -38,7 +38,7 @@ def tiny_data_dir(tmp_path_factory):
     _tiny.save_ip_adapter(models / "ip-adapter", {"sd15": _tiny.TINY_SD15.unet, "sdxl": _tiny.TINY_SDXL.unet})
     for seed, (model, configs) in enumerate((("sd15", _tiny.TINY_SD15), ("sdxl", _tiny.TINY_SDXL))):
         pipe = _tiny.save_pipeline(models / model, configs, seed=seed)
-        factors = _tiny.lora_factors(pipe, rank=4, seed=3)
+        factors = _tiny.published_names(_tiny.lora_factors(pipe, rank=4, seed=3))
         for fmt in _tiny.LORA_FORMATS:
             _tiny.save_lora(data / "loras" / f"{model}-{fmt}.safetensors", factors, fmt, pipe.unet.config)
     # Only SDXL's second text encoder: nothing in SD 1.5 has its names.
