@@ -32,7 +32,8 @@ def run(device, tiny: bool) -> list[Timing]:
     timings = []
     with tempfile.TemporaryDirectory() as data:
         models = Path(data) / "models"
-        with torch.device(device.name):  # random init straight on the GPU
+        # Random init straight on the GPU (the schedulers made here are only saved as config).
+        with torch.device(device.name):
             save_sd15(models, tiny=tiny, dtype=device.torch_dtype())
             save_animatediff(models, tiny=tiny, dtype=device.torch_dtype())
         pipeline = None

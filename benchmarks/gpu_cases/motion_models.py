@@ -23,10 +23,9 @@ from diffusers import (
     StableVideoDiffusionPipeline,
     UNetSpatioTemporalConditionModel,
 )
-from safetensors.torch import load_file, save_file
 from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from .tiny_sd import FULL_SD15, TINY_SD15, lora_factors, save_lora, save_pipeline
+from .tiny_sd import FULL_SD15, TINY_SD15, lora_factors, published_names, save_lora, save_pipeline
 
 SVD_FRAMES = {"svd": 14, "svd-xt": 25}
 # How the tiny models are run (backend keyword arguments): few frames, 2 steps, frames
@@ -45,9 +44,7 @@ def _seeded(seed: int = 0) -> None:
 # --- Stable Video Diffusion ---------------------------------------------------------
 
 
-def svd_pipeline(tiny: bool, model_id: str = "svd-xt") -> StableVideoDiffusionPipeline:
-    _seeded()
-    frames = SVD_FRAMES[model_id]
+def _svd_models(tiny: bool, frames: int):
     if tiny:
         unet = UNetSpatioTemporalConditionModel(
             sample_size=16, block_out_channels=(32, 64), layers_per_block=1,
@@ -66,7 +63,7 @@ def svd_pipeline(tiny: bool, model_id: str = "svd-xt") -> StableVideoDiffusionPi
                                   image_size=224, patch_size=32, projection_dim=32)
     else:
         # stabilityai/stable-video-diffusion-img2vid-xt: unet/config.json is the class
-        # defaults with sample_size 96; the VAE and ViT-H/14 image encoder likewise.
+        # defaults with sample_size 96; the VAE and the ViT-H/14 image encoder likewise.
         unet = UNetSpatioTemporalConditionModel(sample_size=96, num_frames=frames)
         vae = AutoencoderKLTemporalDecoder(
             block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
@@ -74,6 +71,15 @@ def svd_pipeline(tiny: bool, model_id: str = "svd-xt") -> StableVideoDiffusionPi
         )
         vision = CLIPVisionConfig(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16,
                                   image_size=224, patch_size=14, projection_dim=1024, hidden_act="gelu")
+    return unet, vae, CLIPVisionModelWithProjection(vision)
+
+
+def svd_pipeline(tiny: bool, model_id: str = "svd-xt", device: str = "cpu") -> StableVideoDiffusionPipeline:
+    """``device``: where the weights are made (a GPU makes SVD-XT's 2 billion random
+    weights in seconds, a CPU in minutes)."""
+    _seeded()
+    with torch.device(device):
+        unet, vae, image_encoder = _svd_models(tiny, SVD_FRAMES[model_id])
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", prediction_type="v_prediction",
         interpolation_type="linear", use_karras_sigmas=True, sigma_min=0.002, sigma_max=700.0,
@@ -81,10 +87,8 @@ def svd_pipeline(tiny: bool, model_id: str = "svd-xt") -> StableVideoDiffusionPi
     )
     features = CLIPImageProcessor(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224},
                                   image_mean=CLIP_MEAN, image_std=CLIP_STD, resample=3)
-    return StableVideoDiffusionPipeline(
-        vae=vae, image_encoder=CLIPVisionModelWithProjection(vision), unet=unet, scheduler=scheduler,
-        feature_extractor=features,
-    )
+    return StableVideoDiffusionPipeline(vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler,
+                                        feature_extractor=features)
 
 
 def save_svd(models_dir: Path, model_id: str = "svd-xt") -> Path:
@@ -177,8 +181,6 @@ def save_animatelcm(models_dir: Path) -> Path:
     torch.save(original_motion_module(motion_adapter(True, seed=3)), root / "AnimateLCM_sd15_t2v.ckpt")
     sd15 = models_dir / "sd15"
     unet_config = json.loads((sd15 / "unet" / "config.json").read_text())
-    path = save_lora(root / "AnimateLCM_sd15_t2v_lora.safetensors", lcm_lora_factors(sd15), "kohya", unet_config)
-    # Published files name the text encoder's layers as transformers 4 did, under text_model.
-    state = {key.replace("lora_te_", "lora_te_text_model_"): tensor for key, tensor in load_file(str(path)).items()}
-    save_file(state, str(path))
+    factors = published_names(lcm_lora_factors(sd15))
+    save_lora(root / "AnimateLCM_sd15_t2v_lora.safetensors", factors, "kohya", unet_config)
     return root

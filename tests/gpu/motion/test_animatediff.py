@@ -18,7 +18,7 @@ from gpu_cases.motion_models import (
     save_animatediff,
     save_sd15,
 )
-from gpu_cases.tiny_sd import save_lora
+from gpu_cases.tiny_sd import published_names, save_lora
 from safetensors.torch import save_file
 
 from personacast.errors import ConfigError, ModelWeightsError
@@ -120,11 +120,14 @@ def test_motion_module_with_missing_layers_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("layout", ["peft", "diffusers"])
-def test_lora_layouts_merge_alike(saved, tmp_path, layout):
+@pytest.mark.parametrize("published", [True, False])
+def test_lora_layouts_merge_alike(saved, tmp_path, layout, published):
     """The same LoRA in kohya's layout (alpha-scaled) and diffusers' changes the model
-    the same way."""
+    the same way, with the text encoder's layers named as published (text_model.*)
+    or as transformers 5 names them."""
     models = saved("animatelcm").resolved_models_dir
     factors = lcm_lora_factors(models / "sd15")
+    factors = published_names(factors) if published else factors
     unet_config = json.loads((models / "sd15" / "unet" / "config.json").read_text())
     merged = {}
     for name in ("kohya", layout):

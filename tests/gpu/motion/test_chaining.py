@@ -15,7 +15,6 @@ from personacast.stages.motion.chaining import (
     align_start,
     cover_duration,
     frame_count,
-    join_continued,
     native_frames_needed,
     pingpong,
     pingpong_indices,
@@ -85,15 +84,6 @@ def test_align_start_lands_exactly_and_fades_out(picture):
     # Strictly between: partly corrected, less with each frame.
     errors = [np.abs(aligned[i].astype(int) - segment[i]).mean() for i in range(4)]
     assert errors[0] > errors[1] > errors[2] > errors[3] == 0
-
-
-def test_join_continued_drops_the_repeated_frame(picture):
-    a = np.stack([np.roll(picture, i, axis=1) for i in range(5)])
-    b = np.stack([np.roll(picture, i + 10, axis=1) for i in range(5)])
-    joined = join_continued([a, b], fade_frames=2)
-    assert len(joined) == 9
-    assert np.array_equal(joined[:5], a)
-    assert np.array_equal(joined[5:], align_start(b, a[-1], 2)[1:])
 
 
 def test_retime_same_rate_is_identity_and_counts_exactly(picture):
@@ -166,11 +156,14 @@ def test_continue_starts_each_segment_on_the_previous_last_frame(picture):
     first, second, third = model.segments
     assert model.calls[0]["first_frame"] is None
     assert np.array_equal(model.calls[1]["first_frame"], first[-1])
-    # At the model's own rate nothing is retimed: the joins are in the output as made.
+    # At the model's own rate nothing is retimed: the joins are in the output as made,
+    # each segment pulled onto the frame before it, its repeated first frame dropped.
     assert np.array_equal(clip.frames[:6], first)
-    assert np.array_equal(clip.frames[5], first[-1])
-    assert np.array_equal(clip.frames[6], align_start(second, first[-1])[1])
-    assert np.array_equal(model.calls[2]["first_frame"], second[-1])  # what the model made, before alignment
+    second_shown = align_start(second, first[-1])
+    assert np.array_equal(clip.frames[5:11], second_shown)
+    assert np.array_equal(model.calls[2]["first_frame"], second_shown[-1])
+    assert np.array_equal(clip.frames[10:16], align_start(third, second_shown[-1]))
+    assert not np.array_equal(second[0], first[-1])  # the model's own start is 3 levels off
     assert len(clip.frames) == 16
 
 
@@ -178,8 +171,8 @@ def test_continue_falls_back_to_pingpong_after_max_segments(picture):
     model = DriftModel(frames=6, fps=7.0)
     clip = cover_duration(model, picture, 0, duration_s=30 / 7, fps=7.0, mode="continue", max_segments=2)
     assert len(model.calls) == 2
-    chain = join_continued(model.segments)
-    assert len(chain) == 11
+    first, second = model.segments
+    chain = np.concatenate([first, align_start(second, first[-1])[1:]])
     assert np.array_equal(clip.frames, pingpong(chain, 30))
 
 

@@ -118,17 +118,20 @@ def test_chained_model_clips_cover_the_speech(svd, portrait, duration, fps, mode
     assert len(clip.frames) == math.ceil(duration * fps)
     assert clip.frames.shape[1:] == (32, 16, 3) and clip.fps == fps
     assert len(model.segments) == (1 if mode == "pingpong" else math.ceil((math.ceil(duration * 7) + 1 - 4) / 3) + 1)
-    for previous, segment, start in zip(model.segments, model.segments[1:], model.first_frames[1:]):
-        assert np.array_equal(start, previous[-1])
+    shown = model.segments[0]
+    for segment, start in zip(model.segments[1:], model.first_frames[1:]):
+        assert np.array_equal(start, shown[-1])  # conditioned on the frame shown last
+        shown = align_start(segment, start)
 
 
 def test_chained_model_joins_are_continuous(svd, portrait):
     model = Recording(svd)
     clip = cover_duration(model, portrait, 7, duration_s=10 / 7, fps=7.0, mode="continue")
     first, second, third = model.segments
-    assert np.array_equal(clip.frames[3], first[-1])
-    assert np.array_equal(clip.frames[4:7], align_start(second, first[-1])[1:])
-    assert np.array_equal(clip.frames[6], align_start(second, first[-1])[-1])
+    second_shown = align_start(second, first[-1])
+    assert np.array_equal(clip.frames[:4], first)
+    assert np.array_equal(clip.frames[3:7], second_shown)  # starts exactly on first's last frame
+    assert np.array_equal(clip.frames[6:10], align_start(third, second_shown[-1]))
     # The model's own first frame is only near the picture it was given; the chain is exact.
     assert not np.array_equal(second[0], first[-1])
 

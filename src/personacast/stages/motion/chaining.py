@@ -76,15 +76,6 @@ def align_start(segment: np.ndarray, previous_last: np.ndarray, fade_frames: int
     return out
 
 
-def join_continued(segments: list[np.ndarray], fade_frames: int = JOIN_FADE_FRAMES) -> np.ndarray:
-    """Segments that each started from the previous last frame, as one sequence: each
-    later segment is aligned onto that frame and its first frame (the repeat) dropped."""
-    parts = [segments[0]]
-    for segment in segments[1:]:
-        parts.append(align_start(segment, parts[-1][-1], fade_frames)[1:])
-    return np.concatenate(parts)
-
-
 def retime(frames: np.ndarray, native_fps: float, fps: float, count: int, method: RetimeMethod = "blend") -> np.ndarray:
     """``count`` frames at ``fps`` from ``frames`` made at ``native_fps``. Output frame i
     shows the moment i/fps; "blend" mixes the two model frames around it by distance,
@@ -128,12 +119,15 @@ def cover_duration(
     first = backend.generate(image, seed)
     native_fps = first.fps
     needed = native_frames_needed(count, native_fps, fps)
-    segments = [first.frames]
+    # Each continued segment starts from the chain's last frame (as shown, so after any
+    # alignment), is aligned onto it, and joins without its first frame (the repeat).
+    parts = [first.frames]
     covered = len(first.frames)
-    while mode == "continue" and covered < needed and len(segments) < max_segments:
-        segment = backend.generate(image, seed + len(segments), first_frame=segments[-1][-1]).frames
-        segments.append(segment)
-        covered += len(segment) - 1
-    chain = join_continued(segments, fade_frames)
+    while mode == "continue" and 1 < len(first.frames) and covered < needed and len(parts) < max_segments:
+        last = parts[-1][-1]
+        segment = backend.generate(image, seed + len(parts), first_frame=last).frames
+        parts.append(align_start(segment, last, fade_frames)[1:])
+        covered += len(parts[-1])
+    chain = np.concatenate(parts)
     chain = chain[:needed] if len(chain) >= needed else pingpong(chain, needed)
     return MotionClip(retime(chain, native_fps, fps, count, retime_method), fps)
