@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed-core
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: system-deps services setup setup-dev demo test test-fast bench clean
+.PHONY: system-deps browser-deps services setup setup-dev demo test test-fast bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ $(DEVSTAMP): $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# ... and Debian's Chromium for the web studio's browser tests (never a downloaded browser).
+browser-deps:
+	bash scripts/system-deps.sh --browser
+
 # PostgreSQL and Redis for the service's tests (tests/service); quick when they are up.
 services:
 	bash scripts/ensure-services.sh
@@ -41,10 +45,10 @@ demo: $(STAMP)
 	-bash scripts/system-deps.sh
 	$(VENV)/bin/personacast demo --out out/demo.mp4
 
-test: system-deps services $(DEVSTAMP)
+test: browser-deps services $(DEVSTAMP)
 	$(PY) -m pytest -q
 
-test-fast: system-deps services $(DEVSTAMP)
+test-fast: browser-deps services $(DEVSTAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 bench: $(DEVSTAMP)

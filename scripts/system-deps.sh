@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages personacast needs at run time, where they are missing.
+# Installs the Debian packages personacast needs at run time (with --browser, also
+# those its browser tests need), where they are missing.
 # Safe to run again: with everything present it only checks. Exits non-zero when
 # something is missing and it cannot install (not root, no password-less sudo).
 set -euo pipefail
@@ -8,6 +9,10 @@ PACKAGES=(
   libespeak-ng1           # the espeak voice engine (stages/voice/espeak.py loads it with ctypes)
   fonts-noto-color-emoji  # colour emoji in captions
 )
+# --browser: the headless browser the web studio's tests drive (tests/studio).
+if [ "${1:-}" = "--browser" ]; then
+  PACKAGES+=(chromium chromium-driver)
+fi
 
 installed() {
   # A removed package whose config files remain still has a "dpkg -s" entry.

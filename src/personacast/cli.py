@@ -307,6 +307,8 @@ def voices_preview(
 from . import cli_content  # noqa: E402,F401
 from . import cli_worker  # noqa: E402,F401  (the service's worker and reconcile)
 from . import cli_service  # noqa: E402,F401  (serve, keys, db)
+from . import cli_models  # noqa: E402,F401  (models list, verify, path)
+from . import cli_images  # noqa: E402,F401  (images generate)
 
 if __name__ == "__main__":
     app()

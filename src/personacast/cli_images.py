@@ -14,12 +14,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import _fail, _quiet_native_logs, console
+from .cli import _fail, _quiet_native_logs, app, console
 from .errors import MissingDependencyError, PersonacastError
 from .models import Character
 from .settings import Settings
 
 images_app = typer.Typer(help="New pictures of a character (GPU: Stable Diffusion with its LoRA).", no_args_is_help=True)
+app.add_typer(images_app, name="images")
 _COLUMNS = (SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 

@@ -34,7 +34,11 @@ BACKENDS: dict[str, dict[str, BackendRef]] = {
         "landmark_warp": BackendRef("personacast.stages.animate.landmark_warp:LandmarkWarpAnimator"),
         "neural": BackendRef("personacast.stages.animate.neural:NeuralAnimator", extra="gpu"),
     },
-    # GPU stages (extra "gpu"): image-to-video under the neural animator, and its lip sync.
+    # GPU stages (extra "gpu"): new character pictures, image-to-video under the neural
+    # animator, and its lip sync.
+    "images": {
+        "stable_diffusion": BackendRef("personacast.stages.images.stable_diffusion:StableDiffusionImages", extra="gpu"),
+    },
     "motion": {
         "svd": BackendRef("personacast.stages.motion.svd:SVDMotion", extra="gpu"),
         "animatediff": BackendRef("personacast.stages.motion.animatediff:AnimateDiffMotion", extra="gpu"),

@@ -4,15 +4,10 @@ import json
 import shutil
 
 import pytest
-import typer
 import yaml
 from typer.testing import CliRunner
 
-from personacast.cli_images import images_app
-
-# Registered on the main app as cli.py does it: app.add_typer(images_app, name="images").
-app = typer.Typer()
-app.add_typer(images_app, name="images")
+from personacast.cli import app
 
 
 def run(*args: str):

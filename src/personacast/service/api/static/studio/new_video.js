@@ -63,7 +63,7 @@ export async function newVideoPage(container, [characterId]) {
     writeButton.disabled = true;
     writeButton.textContent = "Writing…";
     try {
-      const written = await api.write({ topic: topic.value.trim(), character_id: character.value, duration_s: Number(length.value) });
+      const written = await api.write({ topic: topic.value.trim(), character_id: character.value || null, duration_s: Number(length.value) });
       script.value = written.text;
       const notes = written.warnings && written.warnings.length ? ` Notes: ${written.warnings.join("; ")}` : "";
       writeMessage.replaceChildren(h("p", { class: "ok" }, `Written by ${written.writer}, about ${seconds(written.estimated_s)}.${notes}`));
