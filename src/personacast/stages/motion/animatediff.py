@@ -91,8 +91,8 @@ class AnimateDiffMotion:
         self.strength = strength
         self.short_side = short_side
         # No feed-forward chunking: the motion modules put pixels on the dimension the
-        # spatial blocks put frames on, so any chunking is slow in one of them, and
-        # 16 frames at 512 px fit with offloading alone.
+        # spatial blocks put frames on, so either choice splits one of them into
+        # thousands of tiny pieces; offloading and the decode chunk fit smaller cards.
         plan = memory_plan(device, "animatediff", settings.gpu_memory_mode)
         self.plan = dataclasses.replace(plan, forward_chunk=None)
         self._pipe = pipeline
