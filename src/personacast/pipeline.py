@@ -130,7 +130,7 @@ def render_formats(
         for preset in presets:
             portraits[preset.name] = {view: animator.prepare(view[0], preset.size, *view[1:]) for view in dict.fromkeys(views)}
     first = portraits[presets[0].name].values()
-    warnings = [w for p in first for w in p.warnings]
+    warnings = list(dict.fromkeys(w for p in first for w in p.warnings))  # one note per render, not per portrait
     timings["face"] = time.perf_counter() - started
 
     # 2. voice
@@ -139,6 +139,8 @@ def render_formats(
         voice, spans = _voice(job, settings, cache, images, hits, progress)
         voice, spans = _with_cards(voice, spans, job.script, settings)
     timings["voice"] = time.perf_counter() - started
+    if hasattr(animator, "use_voice"):
+        animator.use_voice(voice)  # a lip-sync model follows the speech itself, not only its timeline
     warnings += voice.warnings
     captions = _caption_styles(job, spans)
     warnings += caption_warnings(voice.timeline.words, captions)

@@ -41,7 +41,11 @@ class Performer(Protocol):
 
 class Animator(Protocol):
     """Portrait + performance -> frames of the output size, one at a time, each a patch
-    over its scene's still background (see media.canvas)."""
+    over its scene's still background (see media.canvas).
+
+    An animator that needs the speech itself (a lip-sync model) also has
+    ``use_voice(voice: VoiceTrack)``, which the pipeline calls once the voice is made,
+    before ``frames``; frame i is the moment i/fps of that audio."""
 
     def prepare(self, image_path: Path, frame_size: tuple[int, int], zoom: float = 1.0, background: str = "blur"):
         """Load the portrait and find the face; raises on bad input before slow work starts.

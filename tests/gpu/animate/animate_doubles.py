@@ -59,6 +59,9 @@ class ShiftingMotion:
         self.step = step
         self.calls: list[int] = []
 
+    def cache_identity(self) -> dict:
+        return {"backend": self.name, "step": self.step, "frames": self.frames_per_segment}
+
     def generate(self, image: np.ndarray, seed: int, first_frame: np.ndarray | None = None) -> MotionClip:
         self.calls.append(seed)
         start = image if first_frame is None else first_frame
@@ -115,3 +118,15 @@ class BlankMotion(ShiftingMotion):
     def generate(self, image, seed, first_frame=None):
         clip = super().generate(image, seed, first_frame)
         return MotionClip(np.full_like(clip.frames, 128), clip.fps)
+
+
+def with_display_rotation(path) -> None:
+    """Mark an MP4 as shown turned 90 degrees clockwise, as phones store portrait video:
+    the track header's matrix (identity as written) becomes a rotation."""
+    import struct
+
+    data = path.read_bytes()
+    identity = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    turned = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    at = data.index(identity, data.index(b"tkhd"))
+    path.write_bytes(data[:at] + turned + data[at + len(identity) :])

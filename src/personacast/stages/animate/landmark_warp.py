@@ -1,10 +1,14 @@
-"""The default CPU animator: a still portrait made to talk by warping its landmarks.
+"""The default CPU animator: a portrait made to talk by warping its landmarks.
 
 Per frame only small regions change: mouth+jaw and eyes+brows are re-mapped from
 cached maps, the mouth interior is painted, and the head moves inside a feathered
 region around it while the rest of the frame stays exactly still. A still background
 is what keeps x264 fast: a whole-frame motion made every macroblock expensive
 (~14 ms a frame against ~6 ms for a still one, measured on 2 cores).
+
+A video given as the portrait (a moving clip) is tracked frame by frame instead; the
+maps made for its first frame are carried along with the head (see moving.py), and
+every frame is a whole new picture.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ...media.image import load_rgb
 from ...settings import Settings
 from ..perform.performance import Performance
 from .framing import Stage, compose_stage
+from .moving import MovingStage, TrackedClip, carried_map, is_video, lay_out, read_clip, track_clip
 
 # The interior fades in over this much extra opening (in mouth widths).
 INTERIOR_FADE_PER_MOUTH_WIDTH = 0.12
@@ -50,9 +55,26 @@ class PreparedPortrait:
         return self.stage.image[margin : margin + height, margin : margin + width]
 
 
+@dataclass
+class PreparedClip:
+    """A moving portrait framed for one output size; ``heads`` (N, 2, 3) carry the
+    first frame's face onto each clip frame's."""
+
+    image_path: Path
+    moving: MovingStage
+    warper: FaceWarper
+    interior: MouthInterior
+    heads: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def still(self) -> np.ndarray:
+        return self.moving.still
+
+
 @dataclass(frozen=True)
 class ScenePlan:
-    portrait: PreparedPortrait
+    portrait: PreparedPortrait | PreparedClip
     start_frame: int
     end_frame: int
 
@@ -65,12 +87,17 @@ class LandmarkWarpAnimator:
         # The landmarks do not depend on the frame size: one detection per image serves
         # every format of a multi-format render.
         self._detected: dict[Path, tuple[np.ndarray, FaceLandmarks]] = {}
+        self._tracked: dict[Path, tuple[TrackedClip, list[str]]] = {}
 
     def prepare(
         self, image_path: Path, frame_size: tuple[int, int], zoom: float = 1.0, background: str = "blur"
-    ) -> PreparedPortrait:
-        """Load, find the face and lay out the stage; fails fast on bad portraits."""
-        rgb, face = self._detect(Path(image_path))
+    ) -> PreparedPortrait | PreparedClip:
+        """Load, find the face and lay out the stage; fails fast on bad portraits. A
+        video file is a moving portrait: its face is tracked through every frame."""
+        if is_video(Path(image_path)):
+            tracked, warnings = self.tracked(Path(image_path))
+            return prepare_clip(tracked, frame_size, zoom, background, Path(image_path), warnings)
+        rgb, face = self.detected(Path(image_path))
         warnings = []
         if face.faces_found > 1:
             warnings.append(f"{Path(image_path).name}: {face.faces_found} faces found; animating the largest")
@@ -82,7 +109,8 @@ class LandmarkWarpAnimator:
         )
         return PreparedPortrait(Path(image_path), stage, warper, interior, warnings)
 
-    def _detect(self, image_path: Path) -> tuple[np.ndarray, FaceLandmarks]:
+    def detected(self, image_path: Path) -> tuple[np.ndarray, FaceLandmarks]:
+        """The still portrait and its face (once per file)."""
         if image_path not in self._detected:
             rgb = load_rgb(image_path)
             with FaceMeshDetector() as detector:
@@ -90,58 +118,136 @@ class LandmarkWarpAnimator:
             self._detected[image_path] = (rgb, face)
         return self._detected[image_path]
 
+    def tracked(self, video_path: Path) -> tuple[TrackedClip, list[str]]:
+        """The video's frames and face track (once per file), and warnings about it."""
+        if video_path not in self._tracked:
+            clip, warnings = read_clip(video_path)
+            tracked = track_clip(clip, video_path.name, self._min_face_px)
+            if tracked.track.faces_found > 1:
+                warnings.append(f"{video_path.name}: {tracked.track.faces_found} faces found; animating the one seen first")
+            self._tracked[video_path] = (tracked, warnings)
+        return self._tracked[video_path]
+
     def frames(self, scenes: list[ScenePlan], performance: Performance) -> Iterator[FramePatch]:
         for plan in scenes:
-            yield from self._scene_frames(plan, performance)
+            if isinstance(plan.portrait, PreparedClip):
+                yield from self._clip_frames(plan, performance)
+            else:
+                yield from self._scene_frames(plan, performance)
 
     def _scene_frames(self, plan: ScenePlan, perf: Performance) -> Iterator[FramePatch]:
-        stage, warper = plan.portrait.stage, plan.portrait.warper
-        source = stage.image
-        working = source.copy()
+        portrait = plan.portrait
+        working = portrait.stage.image.copy()
+        head = HeadMotion(portrait.stage, portrait.warper.down)
+        for i in range(plan.start_frame, plan.end_frame):
+            warp_mouth(working, portrait, perf, i)
+            warp_eyes(working, portrait, perf, i)
+            yield head.frame(working, perf, i)
+
+    def _clip_frames(self, plan: ScenePlan, perf: Performance) -> Iterator[FramePatch]:
+        """A moving portrait: the reference face's mouth and eye maps, carried each frame
+        to wherever the tracked head has gone. The clip's own motion replaces the
+        performer's head motion."""
+        portrait: PreparedClip = plan.portrait
+        moving, warper = portrait.moving, portrait.warper
+        size = moving.frame_size
+        indices = moving.clip_indices(plan.end_frame - plan.start_frame, perf.fps)
+        for i, index in zip(range(plan.start_frame, plan.end_frame), indices):
+            source = moving.frame(index)
+            head = portrait.heads[index]
+            frame = source.copy()
+            eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
+            region, carried = carried_map(eye_map, warper.eye_region, head, size)
+            frame[region.slices()] = cv2.remap(source, carried, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
+            region, carried = carried_map(warper.mouth_map(jaw_key, width_key), warper.mouth_region, head, size)
+            patch = cv2.remap(source, carried, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            _paint_interior(patch, (region.x0, region.y0), warper, portrait.interior, jaw_key, width_key, head)
+            frame[region.slices()] = patch
+            yield FramePatch(moving.still, frame, 0, 0)
+
+
+def prepare_clip(
+    tracked: TrackedClip, frame_size: tuple[int, int], zoom: float, background: str, path: Path, warnings: list[str]
+) -> PreparedClip:
+    """A tracked clip framed for ``frame_size``, with the warps made for its first frame."""
+    moving = lay_out(tracked, frame_size, zoom, background)
+    points = moving.track.points[0]
+    warper = FaceWarper(points, frame_size)
+    interior = MouthInterior(
+        moving.still, points[lm.UPPER_LIP_INNER], points[lm.LOWER_LIP_INNER], warper.down, warper.across, warper.mouth_width
+    )
+    return PreparedClip(path, moving, warper, interior, moving.track.head_transforms(points), list(warnings))
+
+
+def warp_mouth(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
+    """Frame ``i``'s mouth (lips and jaw moved, interior painted) into ``working``."""
+    warper, source = portrait.warper, portrait.stage.image
+    jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
+    patch = cv2.remap(source, warper.mouth_map(jaw_key, width_key), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    region = warper.mouth_region
+    _paint_interior(patch, (region.x0, region.y0), warper, portrait.interior, jaw_key, width_key)
+    working[region.slices()] = patch
+
+
+def _paint_interior(
+    patch: np.ndarray, origin: tuple[int, int], warper: FaceWarper, interior: MouthInterior, jaw_key: int, width_key: int,
+    head: np.ndarray | None = None,
+) -> None:
+    """Teeth and cavity between the moved inner lips, fading in as the mouth opens past
+    its resting gap; ``head`` carries the reference lips to a moved face (2x3)."""
+    gap = warper.target_gap(jaw_key)
+    fade = INTERIOR_FADE_PER_MOUTH_WIDTH * warper.mouth_width
+    strength = float(np.clip((gap - 0.85 * warper.source_gap) / fade, 0.0, 1.0)) if gap > 1.5 else 0.0
+    if strength > 0:
+        upper, lower = warper.inner_lip_targets(jaw_key, width_key)
+        if head is not None:
+            upper, lower = (c @ head[:, :2].T + head[:, 2] for c in (upper, lower))
+        interior.paint(patch, origin, upper, lower, strength)
+
+
+def warp_eyes(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
+    """Frame ``i``'s lids and brows into ``working``."""
+    warper = portrait.warper
+    eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
+    rows, cols = warper.eye_region.slices()
+    working[rows, cols] = cv2.remap(portrait.stage.image, eye_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+class HeadMotion:
+    """The performer's head motion for one framed portrait, applied to a working copy
+    of its stage: each frame is a patch over the still frame covering the head."""
+
+    def __init__(self, stage: Stage, down: np.ndarray) -> None:
         width, height = stage.frame_size
-        margin = stage.margin_px
-        still = np.ascontiguousarray(source[margin : margin + height, margin : margin + width])
-        face_w = stage.landmarks.width_px
-        pivot = stage.landmarks.points[152] + warper.down * face_w * 0.35  # roughly the neck
-        head = _head_region(stage.landmarks.bbox, margin, (width, height))
+        margin = self.margin = stage.margin_px
+        self.still = np.ascontiguousarray(stage.image[margin : margin + height, margin : margin + width])
+        self.face_w = stage.landmarks.width_px
+        self.pivot = stage.landmarks.points[152] + down * self.face_w * 0.35  # roughly the neck
+        self.head = head = _head_region(stage.landmarks.bbox, margin, (width, height))
         head_h, head_w = head.shape
         # The head's displacement is smooth, so it is computed on a coarse grid and
         # upsampled: a full-resolution map cost more than the remap itself.
         coarse_w, coarse_h = max(2, head_w // HEAD_GRID_STEP), max(2, head_h // HEAD_GRID_STEP)
         cys, cxs = np.meshgrid(np.linspace(head.y0, head.y1 - 1, coarse_h), np.linspace(head.x0, head.x1 - 1, coarse_w), indexing="ij")
-        cxs, cys = cxs.astype(np.float32), cys.astype(np.float32)
-        weight = _feather((coarse_h, coarse_w), HEAD_FEATHER)
-        shift = np.empty((coarse_h, coarse_w, 2), np.float32)
+        self._cxs, self._cys = cxs.astype(np.float32), cys.astype(np.float32)
+        self._weight = _feather((coarse_h, coarse_w), HEAD_FEATHER)
+        self._shift = np.empty((coarse_h, coarse_w, 2), np.float32)
         ys, xs = np.mgrid[head.y0 : head.y1, head.x0 : head.x1].astype(np.float32)
-        still_map = np.dstack([xs + margin, ys + margin])
-        head_map = np.empty_like(still_map)
-        mouth_rows, mouth_cols = warper.mouth_region.slices()
-        eye_rows, eye_cols = warper.eye_region.slices()
-        fade = INTERIOR_FADE_PER_MOUTH_WIDTH * warper.mouth_width
-        for i in range(plan.start_frame, plan.end_frame):
-            jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
-            mouth_map = warper.mouth_map(jaw_key, width_key)
-            patch = cv2.remap(source, mouth_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            gap = warper.target_gap(jaw_key)
-            strength = float(np.clip((gap - 0.85 * warper.source_gap) / fade, 0.0, 1.0)) if gap > 1.5 else 0.0
-            if strength > 0:
-                upper, lower = warper.inner_lip_targets(jaw_key, width_key)
-                region = warper.mouth_region
-                plan.portrait.interior.paint(patch, (region.x0, region.y0), upper, lower, strength)
-            working[mouth_rows, mouth_cols] = patch
+        self._still_map = np.dstack([xs + margin, ys + margin])
+        self._head_map = np.empty_like(self._still_map)
 
-            eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
-            working[eye_rows, eye_cols] = cv2.remap(source, eye_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-            # Frame pixel p shows stage point p + margin when still and inv(p) when the head
-            # has moved; the feather blends the two so the motion fades out to the edge.
-            inv = cv2.invertAffineTransform(_head_matrix(perf, i, pivot, face_w, margin))
-            shift[..., 0] = weight * ((inv[0, 0] - 1) * cxs + inv[0, 1] * cys + (inv[0, 2] - margin))
-            shift[..., 1] = weight * (inv[1, 0] * cxs + (inv[1, 1] - 1) * cys + (inv[1, 2] - margin))
-            cv2.resize(shift, (head_w, head_h), dst=head_map, interpolation=cv2.INTER_LINEAR)
-            cv2.add(head_map, still_map, dst=head_map)
-            patch = cv2.remap(working, head_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            yield FramePatch(still, patch, head.x0, head.y0)
+    def frame(self, working: np.ndarray, perf: Performance, i: int) -> FramePatch:
+        # Frame pixel p shows stage point p + margin when still and inv(p) when the head
+        # has moved; the feather blends the two so the motion fades out to the edge.
+        margin, shift, head = self.margin, self._shift, self.head
+        inv = cv2.invertAffineTransform(_head_matrix(perf, i, self.pivot, self.face_w, margin))
+        shift[..., 0] = self._weight * ((inv[0, 0] - 1) * self._cxs + inv[0, 1] * self._cys + (inv[0, 2] - margin))
+        shift[..., 1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin))
+        cv2.resize(shift, (head.shape[1], head.shape[0]), dst=self._head_map, interpolation=cv2.INTER_LINEAR)
+        cv2.add(self._head_map, self._still_map, dst=self._head_map)
+        patch = cv2.remap(working, self._head_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return FramePatch(self.still, patch, head.x0, head.y0)
 
 
 def _head_region(face_bbox: tuple[float, float, float, float], margin: int, size: tuple[int, int]) -> Region:
