@@ -9,10 +9,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
-from studio_browser import SCREENSHOTS
+from studio_browser import SCREENSHOTS, open_page
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -23,6 +24,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The local servers scripts/ensure-services.sh starts (as in tests/service).
+POSTGRES_ADMIN_URL = os.environ.get("PERSONACAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PERSONACAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
 # The console script installed beside this interpreter: the command users run.
 PERSONACAST = str(Path(sys.executable).with_name("personacast"))
 
@@ -31,38 +36,88 @@ def _personacast(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([PERSONACAST, *args], env=env, capture_output=True, text=True, check=True)
 
 
-@pytest.fixture(scope="session")
-def studio(tmp_path_factory):
-    """(base URL, API key) of a fresh embedded server with its own data folder."""
-    data = tmp_path_factory.mktemp("studio-data")
-    env = {**os.environ, "PERSONACAST_DATA_DIR": str(data), "PERSONACAST_TTS_THREADS": "1", "PERSONACAST_USE_CACHE": "true"}
-    env.pop("PERSONACAST_DATABASE_URL", None)
-    env.pop("PERSONACAST_STORAGE_URL", None)
-    key = _personacast("keys", "create", "--tenant", "studio-test", env=env).stdout.strip().splitlines()[-1]
-    port = _free_port()
-    log = open(data / "server.log", "w")
-    server = subprocess.Popen(
-        [PERSONACAST, "serve", "--embedded", "--workers", "1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+def _wait_until_up(base: str, server: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                break
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2):
+                return
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(f"the server did not start:\n{(data / 'server.log').read_text()}")
+                raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")
             time.sleep(0.3)
-    yield base, key
-    server.terminate()
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _environment(data: Path, **extra: str) -> dict:
+    env = {**os.environ, "PERSONACAST_DATA_DIR": str(data), "PERSONACAST_TTS_THREADS": "1", **extra}
+    for name in ("PERSONACAST_DATABASE_URL", "PERSONACAST_STORAGE_URL", "PERSONACAST_REDIS_URL", "PERSONACAST_CONFIG_FILE"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory):
+    """(base URL, API key) of `personacast serve --embedded` on its own data folder."""
+    data = tmp_path_factory.mktemp("studio-data")
+    env = _environment(data)
+    key = _personacast("keys", "create", "--tenant", "studio-test", env=env).stdout.strip().splitlines()[-1]
+    port = _free_port()
+    with open(data / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [PERSONACAST, "serve", "--embedded", "--workers", "1", "--port", str(port), "--log-level", "warning"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, server, data / "server.log")
+        yield base, key
+        _stop(server)
+
+
+@pytest.fixture(scope="session")
+def full_service(tmp_path_factory):
+    """(base URL, API key) of the production layout: `personacast serve` on a fresh
+    PostgreSQL database, a `personacast worker` taking renders from Redis."""
+    import sqlalchemy
+
+    data = tmp_path_factory.mktemp("studio-service")
+    database = f"personacast_studio_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    env = _environment(
+        data, PERSONACAST_DATABASE_URL=POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
+        PERSONACAST_REDIS_URL=REDIS_URL,
+    )
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+        key = _personacast("keys", "create", "--tenant", "studio-service", env=env).stdout.strip().splitlines()[-1]
+        port = _free_port()
+        with open(data / "server.log", "w") as log, open(data / "worker.log", "w") as worker_log:
+            server = subprocess.Popen([PERSONACAST, "serve", "--port", str(port), "--log-level", "warning"],
+                                      env=env, stdout=log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen([PERSONACAST, "worker", "--queues", "cpu", "--concurrency", "1", "--loglevel", "WARNING"],
+                                      env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                _wait_until_up(base, server, data / "server.log")
+                yield base, key
+            finally:
+                _stop(server, worker)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -86,13 +141,6 @@ def _screenshot_folder():
 
 @pytest.fixture
 def page(browser, studio):
-    base, _ = studio
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.console_problems = problems
+    context, page = open_page(browser, studio[0])
     yield page
     context.close()

@@ -6,6 +6,18 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "studio"
 PHONE = {"width": 390, "height": 844}
 
 
+def open_page(browser, base: str):
+    """A fresh browser context on ``base`` whose page collects console errors."""
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.console_problems = problems
+    return context, page
+
+
 def shot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -8,14 +8,25 @@ import pytest
 
 from personacast.media.probe import probe
 
-from studio_browser import shot, sign_in
+from studio_browser import open_page, shot, sign_in
 
 SCRIPT = "Hi, I'm Sofia! Today we make a quick video together. Ready? Let's go."
 
 
+@pytest.fixture(params=["studio", "full_service"], ids=["embedded", "full-service"])
+def server_page(request, browser):
+    """The studio on `serve --embedded`, then on the production layout (PostgreSQL,
+    Redis, a separate worker process)."""
+    base, key = request.getfixturevalue(request.param)
+    context, page = open_page(browser, base)
+    page.mode = request.param
+    yield page, key
+    context.close()
+
+
 @pytest.mark.slow
-def test_create_a_character_render_follow_watch_download_and_delete(page, studio, portrait, tmp_path):
-    _, key = studio
+def test_create_a_character_render_follow_watch_download_and_delete(server_page, portrait, tmp_path):
+    page, key = server_page
     sign_in(page, key)
 
     # A character: the face is found and drawn, the voice speaks in the page.
@@ -29,7 +40,7 @@ def test_create_a_character_render_follow_watch_download_and_delete(page, studio
     audio = page.locator("audio.audition")
     audio.wait_for()
     page.wait_for_function("document.querySelector('audio.audition').duration > 1")
-    shot(page, "03-character-with-face-and-audition")
+    shot(page, f"03-character-with-face-and-audition-{page.mode}")
     page.get_by_role("button", name="Create character").click()
     page.wait_for_url(re.compile(r"#/characters/[0-9a-f-]{36}$"))
     page.wait_for_function("document.querySelector('#page-title').textContent === 'Sofia'")
@@ -43,7 +54,7 @@ def test_create_a_character_render_follow_watch_download_and_delete(page, studio
     seconds = float(re.search(r"About ([\d.]+) s", estimate.inner_text()).group(1))
     assert 3 < seconds < 10, estimate.inner_text()
     page.get_by_label("Quality").select_option("preview")
-    shot(page, "04-new-video")
+    shot(page, f"04-new-video-{page.mode}")
     page.get_by_role("button", name="Render video").click()
     page.wait_for_url(re.compile(r"#/queue/[0-9a-f-]{36}$"))
     render_id = page.url.rsplit("/", 1)[1]
@@ -55,7 +66,7 @@ def test_create_a_character_render_follow_watch_download_and_delete(page, studio
     while row.get_attribute("data-status") not in ("succeeded", "failed") and time.monotonic() < deadline:
         seen.add(int(row.locator("progress").get_attribute("value") or 0))
         page.wait_for_timeout(250)
-    shot(page, "05-queue-finished")
+    shot(page, f"05-queue-finished-{page.mode}")
     assert row.get_attribute("data-status") == "succeeded", row.inner_text()
     assert row.locator("progress").get_attribute("value") == "100"
     assert any(0 < value < 100 for value in seen), f"no live progress between 0 and 100 was shown: {sorted(seen)}"
@@ -73,7 +84,7 @@ def test_create_a_character_render_follow_watch_download_and_delete(page, studio
     page.wait_for_function("id => document.querySelector(`article[data-render-id='${id}'] pre`).textContent.length > 0",
                            arg=render_id)
     assert "Sofia" in post.inner_text() or "AI" in post.inner_text()
-    shot(page, "06-library")
+    shot(page, f"06-library-{page.mode}")
     with page.expect_download() as download:
         card.get_by_role("link", name=re.compile(r"^Download video")).click()
     saved = tmp_path / download.value.suggested_filename
