@@ -105,9 +105,9 @@ class Settings(BaseSettings):
     lipsync_backend: str = "musetalk"  # musetalk (MIT weights) | wav2lip (non-commercial weights)
     # Image-to-video under the neural animator: none keeps the portrait still (head
     # motion only); svd | animatediff make natural motion. motion_model picks the
-    # checkpoint: svd | svd-xt, or animatediff | animatelcm.
+    # checkpoint: svd | svd-xt, or animatediff | animatelcm; auto: svd-xt or animatediff.
     motion_backend: str = "none"
-    motion_model: str = "svd-xt"
+    motion_model: str = "auto"
 
     # Service (extra "service"; see service/). Unset URLs derive from data_dir when read
     # (resolved_* below), so one machine needs no configuration. URLs are secrets because

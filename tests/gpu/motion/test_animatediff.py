@@ -177,3 +177,7 @@ def test_svd_checkpoints_are_refused(with_model, cpu_device):
         AnimateDiffMotion(with_model("svd-xt"), cpu_device)
     with pytest.raises(ConfigError):
         AnimateDiffMotion(with_model("animatediff"), cpu_device, strength=0.0)
+
+
+def test_auto_picks_animatediff(with_model, cpu_device):
+    assert AnimateDiffMotion(with_model("auto"), cpu_device).model_id == "animatediff"

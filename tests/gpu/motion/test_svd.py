@@ -45,6 +45,7 @@ def test_first_frame_replaces_the_portrait_as_conditioning(svd, portrait):
 def test_default_frames_follow_the_checkpoint(with_model, cpu_device):
     assert SVDMotion(with_model("svd"), cpu_device).frames_per_segment == 14
     assert SVDMotion(with_model("svd-xt"), cpu_device).frames_per_segment == 25
+    assert SVDMotion(with_model("auto"), cpu_device).model_id == "svd-xt"
 
 
 def test_other_motion_models_are_refused(with_model, cpu_device):

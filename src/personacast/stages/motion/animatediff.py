@@ -76,6 +76,7 @@ class AnimateDiffMotion:
         """``prompt`` may carry the character's appearance description; ``pipeline`` is
         an already built one (random-weight benchmarks), set up like a loaded one."""
         model_id = settings.motion_model.strip().lower()
+        model_id = "animatediff" if model_id == "auto" else model_id
         if model_id not in RECIPES:
             raise ConfigError(f"motion model '{settings.motion_model}' is not an AnimateDiff checkpoint",
                               hint="set PERSONACAST_MOTION_MODEL to animatediff or animatelcm")

@@ -52,6 +52,7 @@ class SVDMotion:
         checkpoint's own; ``pipeline`` is an already built one (random-weight
         benchmarks), placed on the device like a loaded one."""
         model_id = settings.motion_model.strip().lower()
+        model_id = "svd-xt" if model_id == "auto" else model_id
         if model_id not in NATIVE_FRAMES:
             raise ConfigError(f"motion model '{settings.motion_model}' is not a Stable Video Diffusion checkpoint",
                               hint="set PERSONACAST_MOTION_MODEL to svd or svd-xt")
