@@ -63,7 +63,7 @@ def crop_face(frame: np.ndarray, transform: np.ndarray, crop_size: int) -> np.nd
     """The (crop_size, crop_size, 3) crop. A face larger than the crop is blurred first
     in proportion, so shrinking it does not alias."""
     scale = float(np.hypot(transform[0, 0], transform[0, 1]))
-    x0, y0, x1, y1 = _footprint(transform, crop_size, frame.shape, pad=4)
+    x0, y0, x1, y1 = _footprint(transform, (0, 0, crop_size, crop_size), frame.shape, pad=4)
     region = frame[y0:y1, x0:x1]
     if scale < 0.8:
         sigma = 0.45 * (1.0 / scale - 1.0)
@@ -100,11 +100,12 @@ def match_colours(generated: np.ndarray, original: np.ndarray, weights: np.ndarr
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    flat, w = values.ravel(), weights.ravel()
+    used = weights.ravel() > 0
+    flat, w = values.ravel()[used], weights.ravel()[used]
+    if not len(flat):
+        return 0.0
     order = np.argsort(flat)
     cumulative = np.cumsum(w[order])
-    if cumulative[-1] <= 0:
-        return 0.0
     return float(flat[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
@@ -129,7 +130,8 @@ def paste_face(
     mask = lower_face_mask(size)
     if match_colour:
         generated = match_colours(generated, original, colour_weights(mask))
-    x0, y0, x1, y1 = _footprint(transform, size, frame.shape, pad=2)
+    # Only where the mask reaches: about a third of the crop's footprint.
+    x0, y0, x1, y1 = _footprint(transform, _mask_support(size), frame.shape, pad=2)
     if x1 <= x0 or y1 <= y0:
         return x0, y0, x0, y0
     # Frame region pixel (u, v) samples the crop at transform @ (u + x0, v + y0).
@@ -155,10 +157,18 @@ def paste_face(
     return x0, y0, x1, y1
 
 
-def _footprint(transform: np.ndarray, size: int, shape: tuple[int, ...], pad: int) -> tuple[int, int, int, int]:
-    """Bounding box, in the frame, of the crop square (clipped to the frame)."""
+@lru_cache(maxsize=8)
+def _mask_support(size: int) -> tuple[int, int, int, int]:
+    """The crop rectangle (x0, y0, x1, y1) outside which the mask is zero."""
+    ys, xs = np.nonzero(lower_face_mask(size))
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def _footprint(transform: np.ndarray, rect: tuple[int, int, int, int], shape: tuple[int, ...], pad: int) -> tuple[int, int, int, int]:
+    """Bounding box, in the frame, of a crop rectangle (clipped to the frame)."""
     inverse = cv2.invertAffineTransform(transform)
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+    cx0, cy0, cx1, cy1 = rect
+    corners = np.array([[cx0, cy0], [cx1, cy0], [cx0, cy1], [cx1, cy1]], np.float64)
     mapped = corners @ inverse[:, :2].T + inverse[:, 2]
     height, width = shape[:2]
     x0, y0 = np.floor(mapped.min(0)).astype(int) - pad
