@@ -121,7 +121,7 @@ def _music_option(value: object) -> MusicSpec | Literal["none"]:
 @app.command()
 def render(
     out: Path = typer.Option(..., "--out", "-o", help="Output .mp4 path; OUT.json is written beside it."),
-    image: Optional[Path] = typer.Option(None, "--image", "-i", help="Portrait image (JPEG/PNG)."),
+    image: Optional[Path] = typer.Option(None, "--image", "-i", help="Portrait image (JPEG/PNG) or a short video of the face (MP4/MOV/WebM)."),
     text: Optional[str] = typer.Option(None, "--text", "-t", help="What the character says."),
     character_dir: Optional[Path] = typer.Option(None, "--character", "-c", help="Character folder with character.yaml."),
     script_file: Optional[Path] = typer.Option(None, "--script", "-s", help="Script YAML (text: or scenes:)."),
