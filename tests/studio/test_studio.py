@@ -87,3 +87,59 @@ def test_keyboard_alone_reaches_every_section(page, studio):
     page.wait_for_url(re.compile(r"#/library$"))
     assert page.locator("#page-title").inner_text() == "Library"
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def _character(page, portrait, name: str) -> str:
+    """A character made through the API with the page's session (the studio's header)."""
+    answer = page.request.post(
+        "/v1/characters", headers={"X-Personacast-Studio": "1"},
+        multipart={"name": name, "images": {"name": "face.png", "mimeType": "image/png", "buffer": portrait.read_bytes()}},
+    )
+    assert answer.status == 201, answer.text()
+    return answer.json()["id"]
+
+
+def test_write_it_for_me_fills_the_script_and_its_estimate(page, studio, portrait):
+    _, key = studio
+    sign_in(page, key)
+    character = _character(page, portrait, "Writer test")
+    page.goto(f"/studio/#/new/{character}")
+    page.get_by_text("Write it for me", exact=True).first.click()  # opens the details
+    page.get_by_label("Topic").fill("three tips for better sleep")
+    page.get_by_label("Length in seconds").fill("20")
+    page.get_by_role("button", name="Write it for me").click()
+    page.wait_for_function("document.querySelector('textarea[name=script]').value.length > 80")
+    script = page.get_by_label("What the character says").input_value()
+    assert "sleep" in script.lower()
+    page.wait_for_function("document.querySelector('#estimate').textContent.startsWith('About')")
+    seconds = float(re.search(r"About ([\d.]+) s", page.locator("#estimate").inner_text()).group(1))
+    assert 12 <= seconds <= 28, seconds
+    shot(page, "07-written-script")
+
+
+def test_a_batch_with_a_bad_row_names_it_and_a_good_one_is_queued(page, studio, portrait, tmp_path):
+    _, key = studio
+    sign_in(page, key)
+    character = _character(page, portrait, "Batch test")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"character_id,text,quality\n{character},Hello there.,preview\n{character},,preview\n")
+    page.goto("/studio/#/batches")
+    page.get_by_label("Batch file").set_input_files(str(bad))
+    page.get_by_role("button", name="Queue batch").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "row 3" in alert.inner_text()
+    assert page.request.get("/v1/batches").json()["items"] == []
+
+    good = tmp_path / "good.csv"
+    good.write_text(f"character_id,text,quality\n{character},Hi.,preview\n")
+    page.get_by_label("Batch file").set_input_files(str(good))
+    page.get_by_role("button", name="Queue batch").click()
+    page.get_by_text("Queued 1 renders.").wait_for()
+    card = page.locator("article[data-batch-id]")
+    card.wait_for()
+    assert card.locator("progress").get_attribute("max") == "1"
+    shot(page, "08-batch-queued")
+    # Leave the machine to the other tests: the batch's render is not needed further.
+    for render in page.request.get("/v1/renders?status=queued&status=running").json()["items"]:
+        page.request.delete(f"/v1/renders/{render['id']}", headers={"X-Personacast-Studio": "1"})

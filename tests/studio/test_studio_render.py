@@ -45,6 +45,11 @@ def test_create_a_character_render_follow_watch_download_and_delete(server_page,
     page.wait_for_url(re.compile(r"#/characters/[0-9a-f-]{36}$"))
     page.wait_for_function("document.querySelector('#page-title').textContent === 'Sofia'")
     page.locator("canvas.face-overlay").wait_for()
+    character_id = page.url.rsplit("/", 1)[1]
+    page.get_by_label("Position").select_option("top")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Saved.").wait_for()
+    assert page.request.get(f"/v1/characters/{character_id}").json()["profile"]["caption_style"]["position"] == "top"
 
     # A script with a live estimate, queued at preview quality.
     page.get_by_role("link", name="New video with this character").click()
@@ -93,6 +98,14 @@ def test_create_a_character_render_follow_watch_download_and_delete(server_page,
     assert facts.video_codec == "h264" and facts.audio_codec == "aac"
     assert facts.width * 16 == facts.height * 9
     assert abs(facts.duration_s - played) < 0.2
+
+    # Usage shows what the render cost.
+    page.goto("/studio/#/usage")
+    page.locator("#usage-total").wait_for()
+    assert page.locator("tbody tr").count() >= 1
+    shot(page, f"07-usage-{page.mode}")
+    page.goto(f"/studio/#/library/{render_id}")
+    card.wait_for()
 
     # Deleting removes the video and its files.
     page.once("dialog", lambda dialog: dialog.accept())
