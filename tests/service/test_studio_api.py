@@ -75,6 +75,19 @@ def test_voices_are_the_builtin_profiles_and_can_speak_here(api):
     assert api.client.get("/v1/voices").status_code == 401
 
 
+def test_a_listed_profile_sent_back_with_a_faster_rate_speaks_faster(api):
+    """The studio edits a voice by changing the listed profile: it must be accepted as
+    is, and the change heard."""
+    _, headers = api.tenant("acme")
+    sofia = next(item for item in api.client.get("/v1/voices", headers=headers).json()["items"] if item["name"] == "sofia")
+    assert sofia["profile"] == BUILTIN_PROFILES["sofia"].model_dump(mode="json")
+    text = "Hi, I'm Sofia. Today I will show you three easy ways to make cold brew."
+    normal_s, _ = wav_of(api.client.post("/v1/voices/audition", headers=headers, json={"voice": "sofia", "text": text}))
+    faster = {**sofia["profile"], "name": "sofia-fast", "speaking_rate": sofia["profile"]["speaking_rate"] * 1.4}
+    fast_s, _ = wav_of(api.client.post("/v1/voices/audition", headers=headers, json={"voice": faster, "text": text}))
+    assert fast_s < 0.85 * normal_s
+
+
 def test_voices_that_cannot_speak_say_why(api, monkeypatch):
     from personacast.stages.voice import profiles
 

@@ -114,6 +114,7 @@ class VoiceOut(Out):
     description: str
     available: bool = Field(description="whether it can speak on this server")
     reason: str | None = Field(description="why it cannot (null when available)")
+    profile: dict[str, Any] = Field(description="the whole profile, to send back changed as a render's or character's voice")
 
 
 class VoiceList(Out):

@@ -25,6 +25,7 @@ def list_voices(parts: ServiceDep, tenant: TenantDep) -> VoiceList:
         items.append(VoiceOut(
             name=name, engine=profile.engine, description=BUILTIN_DESCRIPTIONS[name], available=problem is None,
             reason=None if problem is None else public_reason(profile.engine, problem),
+            profile=profile.model_dump(mode="json"),
         ))
     return VoiceList(items=items)
 

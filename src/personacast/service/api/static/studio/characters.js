@@ -149,7 +149,8 @@ async function faceOverlay(url, face, label) {
 // Voice (with audition), caption style and formats; ``profile()`` reads them back as a
 // CharacterProfile.
 export function profileEditor(voices, formats, profile, characterName) {
-  const chosen = typeof profile.voice === "string" ? profile.voice : (profile.voice && profile.voice.name) || "sofia";
+  // An edited voice is stored as "<base>-custom" with the whole profile; show its base.
+  const chosen = (typeof profile.voice === "string" ? profile.voice : (profile.voice && profile.voice.name) || "sofia").replace(/-custom$/, "");
   const baseRate = typeof profile.voice === "object" && profile.voice ? profile.voice.speaking_rate || 1 : 1;
   const voice = h("select", { name: "voice" }, voices.map((item) => h("option", {
     value: item.name, selected: item.name === chosen, disabled: !item.available,
