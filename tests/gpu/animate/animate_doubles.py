@@ -18,6 +18,7 @@ class MouthDrawingModel:
     quiet frames, into the crop's lower half only, as the real models do."""
 
     name = "mouth-drawing-double"
+    required_models: tuple[str, ...] = ()
     licence_note = "mouth-drawing-double: a test double, no weights"
 
     def __init__(self, crop_size: int = 96) -> None:
@@ -53,6 +54,7 @@ class ShiftingMotion:
     further right per frame (a head moving steadily), made at 8 fps."""
 
     name = "shifting-double"
+    required_models: tuple[str, ...] = ()
     frames_per_segment = 6
 
     def __init__(self, step: float = 2.0) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from animate_doubles import BlankMotion, MouthDrawingModel, PassThroughModel, ShiftingMotion, write_video
 
-from personacast.errors import BackendError, FaceError
+from personacast.errors import BackendError, FaceError, ModelWeightsError
 from personacast.media.wav import write_wav
 from personacast.models import Timeline, VoiceTrack
 from personacast.samples import sample_image
@@ -176,3 +176,24 @@ def test_backends_come_from_the_registry_by_the_settings_names(gpu_settings, mon
     built.clear()
     NeuralAnimator(gpu_settings)
     assert built == [("lipsync", "musetalk", "cpu")]  # motion_backend "none": no motion model at all
+
+
+@pytest.mark.parametrize(("changes", "first_missing"), [
+    ({"lipsync_backend": "musetalk"}, "musetalk"),
+    ({"lipsync_backend": "wav2lip"}, "wav2lip"),
+    ({"lipsync_backend": "wav2lip", "motion_backend": "svd", "motion_model": "svd"}, "wav2lip"),
+])
+def test_missing_weights_stop_the_animator_before_any_work(gpu_settings, changes, first_missing):
+    settings = gpu_settings.model_copy(update=changes)
+    with pytest.raises(ModelWeightsError) as caught:
+        NeuralAnimator(settings)
+    assert f"model '{first_missing}'" in caught.value.message
+    assert "hf download" in caught.value.hint or "github.com/Rudrabha/Wav2Lip" in caught.value.hint
+
+
+def test_motion_weights_are_checked_too(gpu_settings):
+    settings = gpu_settings.model_copy(update={"lipsync_backend": "wav2lip", "motion_backend": "animatediff"})
+    (settings.resolved_models_dir / "wav2lip").mkdir(parents=True)
+    (settings.resolved_models_dir / "wav2lip" / "wav2lip_gan.pth").write_bytes(b"not read until the first frame")
+    with pytest.raises(ModelWeightsError, match="model 'sd15'"):
+        NeuralAnimator(settings)

@@ -32,6 +32,7 @@ from ...media.canvas import FramePatch
 from ...media.wav import read_wav
 from ...models import VoiceTrack
 from ...registry import load_backend
+from ...weights import require
 from ...settings import Settings
 from ..lipsync.base import LipSyncModel
 from ..lipsync.paste import crop_face, crop_transform, paste_face
@@ -82,6 +83,9 @@ class NeuralAnimator:
         # Segments are kept on disk: re-rendering a character pays for its motion once.
         cache = StageCache(settings.resolved_cache_dir, enabled=settings.use_cache)
         self._motion = CachedMotion(motion, cache) if motion is not None else None
+        # Missing weights stop the render now, before the voice is made, not minutes in.
+        for model_id in self._model.required_models + (self._motion.required_models if self._motion else ()):
+            require(model_id, settings)
         self._voice: tuple[np.ndarray, int] | None = None
         self._features: tuple[tuple[int, int], Any] | None = None
         # Motion clips by (portrait, frames): made once, shared by every output format.

@@ -185,6 +185,7 @@ class MuseTalkModel:
     name = "musetalk"
     crop_size = CROP
     licence_note = _licence_note()
+    required_models = ("musetalk", "sd-vae-ft-mse", "whisper-tiny")
 
     def __init__(self, settings: Settings, device: DeviceChoice) -> None:
         self.settings = settings

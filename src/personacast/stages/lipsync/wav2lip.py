@@ -243,6 +243,7 @@ class Wav2LipModel:
     name = "wav2lip"
     crop_size = CROP
     licence_note = _licence_note()
+    required_models = ("wav2lip",)
 
     def __init__(self, settings: Settings, device: DeviceChoice) -> None:
         self.settings = settings

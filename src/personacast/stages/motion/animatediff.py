@@ -85,6 +85,7 @@ class AnimateDiffMotion:
         self.settings = settings
         self.device = device
         self.model_id = model_id
+        self.required_models = ("sd15", model_id)
         self.recipe = RECIPES[model_id]
         self.prompt = prompt
         self.frames_per_segment = frames

@@ -25,6 +25,7 @@ class MotionBackend(Protocol):
 
     name: str
     frames_per_segment: int  # what one model call makes (SVD 14, SVD-XT 25, AnimateDiff 16)
+    required_models: tuple[str, ...]  # catalog ids, checked before a render does any slow work
 
     def cache_identity(self) -> dict:
         """Everything besides the picture and the seed that decides the output (model,

@@ -37,6 +37,7 @@ class CachedMotion:
         self.cache = cache
         self.name = backend.name
         self.frames_per_segment = backend.frames_per_segment
+        self.required_models = backend.required_models
         self.hits = 0
         self.misses = 0
 

@@ -59,6 +59,7 @@ class SVDMotion:
         self.settings = settings
         self.device = device
         self.model_id = model_id
+        self.required_models = (model_id,)
         self.frames_per_segment = frames or NATIVE_FRAMES[model_id]
         self.steps = steps
         self.size = size
