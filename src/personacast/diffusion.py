@@ -16,18 +16,34 @@ from .devices import DeviceChoice, MemoryPlan
 from .errors import ModelWeightsError
 
 
+def _weight_files(root: Path) -> list[Path]:
+    return [p for pattern in ("*.safetensors", "*/*.safetensors", "*.bin", "*/*.bin") for p in root.glob(pattern)]
+
+
 def has_fp16_variant(root: Path) -> bool:
-    return any(root.glob("*/*.fp16.safetensors")) or any(root.glob("*.fp16.safetensors"))
+    return any(".fp16." in path.name for path in _weight_files(root))
+
+
+def has_full_precision_weights(root: Path) -> bool:
+    return any(".fp16." not in path.name for path in _weight_files(root))
+
+
+def choose_variant(root: Path, dtype: torch.dtype) -> str | None:
+    """fp16 files for half precision; also in fp32 when they are all there is (what
+    the missing-weights hint downloads): diffusers casts them up while loading."""
+    if not has_fp16_variant(root):
+        return None
+    return "fp16" if dtype != torch.float32 or not has_full_precision_weights(root) else None
 
 
 def load_pipeline(pipeline_class, root: Path, device: DeviceChoice, **components):
     """``pipeline_class.from_pretrained`` on a local folder, in the device's precision;
     ``components`` replace sub-models (a motion adapter, a shared VAE)."""
     dtype = device.torch_dtype()
-    variant = "fp16" if dtype != torch.float32 and has_fp16_variant(root) else None
+    variant = choose_variant(root, dtype)
     try:
         return pipeline_class.from_pretrained(
-            str(root), torch_dtype=dtype, variant=variant, local_files_only=True, use_safetensors=None, **components
+            str(root), dtype=dtype, variant=variant, local_files_only=True, use_safetensors=None, **components
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelWeightsError(

@@ -139,7 +139,7 @@ def load_vae(root: Path, device: DeviceChoice) -> AutoencoderKL:
     from diffusers import AutoencoderKL
 
     try:
-        vae = AutoencoderKL.from_pretrained(str(root), torch_dtype=device.torch_dtype(), local_files_only=True)
+        vae = AutoencoderKL.from_pretrained(str(root), dtype=device.torch_dtype(), local_files_only=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelWeightsError(f"could not load the VAE from {root}: {exc}",
                                 hint="check the folder holds sd-vae-ft-mse (personacast models verify)") from exc

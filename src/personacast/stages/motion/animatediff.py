@@ -24,7 +24,7 @@ from diffusers.loaders.single_file_utils import convert_animatediff_checkpoint_t
 from PIL import Image
 
 from ...devices import DeviceChoice, memory_plan
-from ...diffusion import generator, has_fp16_variant, load_pipeline, place
+from ...diffusion import choose_variant, generator, load_pipeline, place
 from ...errors import ConfigError, ModelWeightsError
 from ...weights import require
 from .base import MotionClip
@@ -169,9 +169,9 @@ class AnimateDiffMotion:
 
 
 def _pretrained_adapter(root: Path, dtype: torch.dtype) -> MotionAdapter:
-    variant = "fp16" if dtype != torch.float32 and has_fp16_variant(root) else None
+    variant = choose_variant(root, dtype)
     try:
-        return MotionAdapter.from_pretrained(str(root), torch_dtype=dtype, variant=variant, local_files_only=True)
+        return MotionAdapter.from_pretrained(str(root), dtype=dtype, variant=variant, local_files_only=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelWeightsError(f"could not load the motion adapter in {root}: {exc}",
                                 hint="check the folder holds config.json and the adapter's weights") from exc
