@@ -539,3 +539,21 @@ def test_openapi_documents_the_studio_routes(api):
     schemas = spec["components"]["schemas"]
     assert {"AuditionRequest", "EstimateRequest", "WriteRequest", "CharacterPatch", "FaceOut", "VoiceList",
             "FormatList", "EstimateOut", "WrittenOut", "BatchPage"} <= set(schemas)
+
+
+def test_stored_files_are_read_past_the_rate_limit_but_calls_are_not(api_settings):
+    """A library page loads a poster and a video per render: those downloads must not
+    use up the key's budget, and must not get past a spent one either way round."""
+    settings = api_settings.model_copy(update={"rate_limit_per_minute": 1.0, "rate_limit_burst": 3})
+    with running_api(settings, live=False) as api:
+        _, headers = api.tenant("acme")
+        character = make_character(api, headers)  # one call of the three
+        portrait = f"/v1/characters/{character['id']}/images/0"
+        for _ in range(5):
+            answer = api.client.get(portrait, headers=headers)
+            assert answer.status_code == 200 and answer.content == portrait_bytes()
+        assert api.client.get("/v1/characters", headers=headers).status_code == 200
+        assert api.client.get("/v1/characters", headers=headers).status_code == 200
+        assert api.client.get("/v1/characters", headers=headers).status_code == 429
+        assert api.client.get(portrait, headers=headers).status_code == 200
+        assert api.client.get(portrait).status_code == 401  # still behind the key

@@ -60,7 +60,9 @@ def _stop(*processes: subprocess.Popen) -> None:
 
 
 def _environment(data: Path, **extra: str) -> dict:
-    env = {**os.environ, "PERSONACAST_DATA_DIR": str(data), "PERSONACAST_TTS_THREADS": "1", **extra}
+    # The pages make a burst of calls per view; these tests are not about rate limits.
+    env = {**os.environ, "PERSONACAST_DATA_DIR": str(data), "PERSONACAST_TTS_THREADS": "1",
+           "PERSONACAST_RATE_LIMIT_PER_MINUTE": "6000", "PERSONACAST_RATE_LIMIT_BURST": "500", **extra}
     for name in ("PERSONACAST_DATABASE_URL", "PERSONACAST_STORAGE_URL", "PERSONACAST_REDIS_URL", "PERSONACAST_CONFIG_FILE"):
         if name not in extra:
             env.pop(name, None)

@@ -59,8 +59,7 @@ def test_every_control_is_labelled_and_pages_fit_a_phone(browser, studio):
     sign_in(page, key)
     for route in ROUTES:
         page.goto(f"/studio/#/{route}")
-        page.locator("#page-title").wait_for()
-        page.wait_for_load_state("networkidle")
+        page.locator("section.page[data-ready]").wait_for()
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('main input, main select, main textarea')]
             .filter((el) => el.type !== 'hidden' && !el.labels.length && !el.getAttribute('aria-label'))
             .map((el) => el.name || el.outerHTML.slice(0, 80))""")
@@ -143,3 +142,45 @@ def test_a_batch_with_a_bad_row_names_it_and_a_good_one_is_queued(page, studio, 
     # Leave the machine to the other tests: the batch's render is not needed further.
     for render in page.request.get("/v1/renders?status=queued&status=running").json()["items"]:
         page.request.delete(f"/v1/renders/{render['id']}", headers={"X-Personacast-Studio": "1"})
+
+
+CONTRAST_SCRIPT = """() => {
+  const parse = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = parse(getComputedStyle(node).backgroundColor);
+      if (a > 0.5) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const ownText = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    if (!ownText || !box.width || style.visibility === "hidden" || element.closest(".visually-hidden, [hidden], noscript, .skip")) continue;
+    const fg = parse(style.color).slice(0, 3);
+    const [l1, l2] = [luminance(fg), luminance(background(element))].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const needed = element.matches("button:disabled") ? 0 : large ? 3 : 4.5;  // disabled controls are exempt (WCAG 1.4.3)
+    if (ratio < needed) failures.push(`${element.tagName.toLowerCase()} '${element.textContent.trim().slice(0, 30)}' ${ratio.toFixed(2)}:1`);
+  }
+  return failures;
+}"""
+
+
+def test_text_contrast_meets_wcag_aa_on_every_page(page, studio, portrait):
+    _, key = studio
+    sign_in(page, key)
+    _character(page, portrait, "Contrast test")
+    for route in ROUTES:
+        page.goto(f"/studio/#/{route}")
+        page.reload()  # a hash the page already shows would not draw it again
+        page.locator("section.page[data-ready]").wait_for()
+        assert page.evaluate(CONTRAST_SCRIPT) == [], route

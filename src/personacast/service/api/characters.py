@@ -16,7 +16,7 @@ from ...errors import InputError, NotFoundError
 from ..jobspec import CharacterProfile
 from ..storage.base import content_type
 from ..uploads import check_image
-from .deps import Service, ServiceDep, TenantDep
+from .deps import FileReaderDep, Service, ServiceDep, TenantDep
 from .faces import FacesDep, locate
 from .schemas import ERRORS, CharacterOut, CharacterPage, CharacterPatch, FaceOut
 from .views import character_out
@@ -79,7 +79,7 @@ def update_character(character_id: uuid.UUID, body: CharacterPatch, parts: Servi
 
 @router.get("/{character_id}/images/{index}", response_class=Response, summary="A portrait of the character",
             responses={**ERRORS, 200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}})
-def get_portrait(character_id: uuid.UUID, index: PortraitIndex, parts: ServiceDep, tenant: TenantDep) -> Response:
+def get_portrait(character_id: uuid.UUID, index: PortraitIndex, parts: ServiceDep, tenant: FileReaderDep) -> Response:
     with _portrait(parts, tenant.id, character_id, index) as path:
         # A portrait's key never changes (a new picture makes a new character), so it
         # may be cached; privately, since it needs the API key.

@@ -47,13 +47,8 @@ STUDIO_HEADER = "X-Personacast-Studio"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def tenant(
-    request: Request,
-    parts: Annotated[Service, Depends(service)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    header: Annotated[str | None, Security(_header)],
-) -> TenantRecord:
-    """The tenant of the request's API key, after its rate limit; 401 or 429 otherwise."""
+def _authenticated(request: Request, parts: Service, bearer, header) -> tuple[TenantRecord, str]:
+    """The tenant of the request's API key and the key's prefix; 401 or 403 otherwise."""
     key = header or (bearer.credentials if bearer is not None else None)
     if not key and (cookie := request.cookies.get(SESSION_COOKIE)):
         # A cookie rides along on requests other sites make; SameSite stops most, and a
@@ -68,11 +63,35 @@ def tenant(
     prefix = apikeys.key_prefix(key)
     if found is None or prefix is None:
         raise unauthorized("invalid or revoked API key")
+    return found, prefix
+
+
+def tenant(
+    request: Request,
+    parts: Annotated[Service, Depends(service)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header: Annotated[str | None, Security(_header)],
+) -> TenantRecord:
+    """The tenant of the request's API key, after its rate limit; 401 or 429 otherwise."""
+    found, prefix = _authenticated(request, parts, bearer, header)
     decision = parts.limiter.take(prefix)
     if not decision.allowed:
         raise rate_limited(decision.retry_after_s)
     return found
 
 
+def file_reader(
+    request: Request,
+    parts: Annotated[Service, Depends(service)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header: Annotated[str | None, Security(_header)],
+) -> TenantRecord:
+    """The tenant, for downloads of stored files (portraits, artefacts), which skip the
+    rate limit: a library page shows a poster and a video per render, and those reads
+    must not use up the budget of the calls that make work."""
+    return _authenticated(request, parts, bearer, header)[0]
+
+
 ServiceDep = Annotated[Service, Depends(service)]
 TenantDep = Annotated[TenantRecord, Depends(tenant)]
+FileReaderDep = Annotated[TenantRecord, Depends(file_reader)]

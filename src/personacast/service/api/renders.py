@@ -24,7 +24,7 @@ from ..jobspec import RenderInput, RenderJobRequest, RenderOptions, ScriptReques
 from ..records import JobStatus, RenderRecord, TenantRecord
 from ..storage.local import LocalStorage
 from ..uploads import check_audio, check_image
-from .deps import Service, ServiceDep, TenantDep
+from .deps import FileReaderDep, Service, ServiceDep, TenantDep
 from .errors import ApiError
 from .schemas import ERRORS, RenderCreated, RenderOut, RenderPage, Status
 from .views import render_out
@@ -251,7 +251,7 @@ def cancel_render(
     "/{render_id}/artefacts/{name}", name="get_render_artefact", responses={**ERRORS, 200: {"content": {"video/mp4": {}}}},
     response_class=Response, summary="Download an artefact (redirects to a signed URL when storage is S3)",
 )
-def get_render_artefact(render_id: UUID, name: str, parts: ServiceDep, tenant: TenantDep) -> Response:
+def get_render_artefact(render_id: UUID, name: str, parts: ServiceDep, tenant: FileReaderDep) -> Response:
     key = parts.store.get_render(tenant.id, render_id).artefacts.get(name)
     if key is None:
         raise NotFoundError(f"render {render_id} has no artefact '{name}'")

@@ -76,6 +76,7 @@ async function route() {
   } catch (error) {
     container.append(errorBox(error));
   }
+  container.dataset.ready = "true"; // its first data is drawn (tests wait for this)
 }
 
 document.getElementById("sign-out").addEventListener("click", async () => {
@@ -84,4 +85,16 @@ document.getElementById("sign-out").addEventListener("click", async () => {
 window.addEventListener("studio:signed-out", () => { if (!nav.hidden) signInPage(); });
 window.addEventListener("hashchange", route);
 
-api.session().then(signedIn, signInPage);
+// Only "not signed in" shows the sign-in form; a busy or unreachable server says so.
+function startUp() {
+  api.session().then(signedIn, (error) => {
+    if (error.status === 401) {
+      signInPage();
+      return;
+    }
+    const retry = h("button", { type: "button", class: "primary", onclick: startUp }, "Try again");
+    main.replaceChildren(h("div", { class: "card narrow" }, errorBox(error), retry));
+  });
+}
+
+startUp();
