@@ -20,7 +20,8 @@ from personacast.service.dispatch import Dispatcher
 from personacast.service.records import JobStatus
 from personacast.service.worker.app import RECONCILE_TASK, RENDER_TASK, celery_app, retry_delay, worker_id
 from personacast.service.worker.dispatch import CeleryDispatcher
-from personacast.service.worker.queues import queue_for
+from personacast.registry import backend_names
+from personacast.service.worker.queues import GPU_ANIMATORS, queue_for
 from personacast.service.worker.reconcile import reconcile
 from personacast.settings import Settings
 
@@ -92,7 +93,8 @@ def test_importing_personacast_does_not_import_celery() -> None:
 
 def test_gpu_animators_go_to_the_gpu_queue() -> None:
     assert queue_for("landmark_warp") == "cpu"
-    assert queue_for("musetalk") == "gpu"
+    assert queue_for("neural") == "gpu"
+    assert set(GPU_ANIMATORS) <= set(backend_names("animator"))  # only registered names
 
 
 def test_worker_id_names_host_and_process() -> None:
@@ -105,7 +107,7 @@ def test_retry_delay_grows_and_is_capped() -> None:
     assert retry_delay(30) <= 600 * 1.2
 
 
-@pytest.mark.parametrize(("animator", "queue"), [("landmark_warp", "cpu"), ("musetalk", "gpu")])
+@pytest.mark.parametrize(("animator", "queue"), [("landmark_warp", "cpu"), ("neural", "gpu")])
 def test_dispatcher_sends_the_id_to_its_queue_and_notes_it(store, clock, redis_url, animator, queue) -> None:
     tenant = store.create_tenant("t")
     job = store.create_render(tenant.id, REQUEST).record

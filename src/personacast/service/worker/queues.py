@@ -8,9 +8,9 @@ from typing import Literal
 Queue = Literal["cpu", "gpu"]
 QUEUES: tuple[Queue, ...] = ("cpu", "gpu")
 
-# The one list of animators that need a GPU worker (the registry's names). None is
-# registered yet: MuseTalk, the first candidate (README, licences), will be.
-GPU_ANIMATORS: frozenset[str] = frozenset({"musetalk"})
+# The one list of animators that need a GPU worker (the registry's names): the neural
+# animator runs a lip-sync model on every frame, and image-to-video when configured.
+GPU_ANIMATORS: frozenset[str] = frozenset({"neural"})
 
 
 def queue_for(animator: str) -> Queue:
