@@ -118,29 +118,41 @@ async function characterDetail(container, characterId) {
   }
 }
 
-// The portrait with the face box, eyes, mouth and all landmarks drawn over it.
+// The face as the renders will see it: the area around the detected face, enlarged,
+// with its box, eyes, mouth and all landmarks drawn over it.
 async function faceOverlay(url, face, label) {
   const image = new Image();
   image.src = url;
   await image.decode();
-  const scale = Math.min(1, 360 / image.naturalWidth);
+  const [bx0, by0, bx1, by1] = face.face.box;
+  const margin = 0.6 * Math.max(bx1 - bx0, by1 - by0);
+  const x0 = Math.max(0, bx0 - margin);
+  const y0 = Math.max(0, by0 - margin);
+  const x1 = Math.min(image.naturalWidth, bx1 + margin);
+  const y1 = Math.min(image.naturalHeight, by1 + margin);
+  const scale = 320 / Math.max(x1 - x0, y1 - y0);
   const canvas = h("canvas", {
-    width: Math.round(image.naturalWidth * scale), height: Math.round(image.naturalHeight * scale),
-    role: "img", "aria-label": `${label} with the detected face: ${face.face.landmarks.length} landmarks`,
+    width: Math.round((x1 - x0) * scale), height: Math.round((y1 - y0) * scale),
+    role: "img", "aria-label": `${label}: the detected face with ${face.face.landmarks.length} landmarks`,
     class: "face-overlay", "data-landmarks": face.face.landmarks.length,
   });
   const context = canvas.getContext("2d");
-  context.drawImage(image, 0, 0, canvas.width, canvas.height);
-  context.fillStyle = "rgba(0, 230, 160, 0.9)";
-  for (const [x, y] of face.face.landmarks) context.fillRect(x * scale - 0.75, y * scale - 0.75, 1.5, 1.5);
-  const [x0, y0, x1, y1] = face.face.box;
+  context.drawImage(image, x0, y0, x1 - x0, y1 - y0, 0, 0, canvas.width, canvas.height);
+  const at = ([x, y]) => [(x - x0) * scale, (y - y0) * scale];
+  context.fillStyle = "rgba(0, 230, 160, 0.85)";
+  for (const point of face.face.landmarks) {
+    const [x, y] = at(point);
+    context.fillRect(x - 1, y - 1, 2, 2);
+  }
   context.strokeStyle = "#ffd21f";
   context.lineWidth = 2;
-  context.strokeRect(x0 * scale, y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale);
+  const [sx, sy] = at([bx0, by0]);
+  context.strokeRect(sx, sy, (bx1 - bx0) * scale, (by1 - by0) * scale);
   context.fillStyle = "#ff4d6d";
-  for (const [x, y] of [...face.face.eyes, face.face.mouth]) {
+  for (const point of [...face.face.eyes, face.face.mouth]) {
+    const [x, y] = at(point);
     context.beginPath();
-    context.arc(x * scale, y * scale, 3, 0, 2 * Math.PI);
+    context.arc(x, y, 4, 0, 2 * Math.PI);
     context.fill();
   }
   return canvas;
