@@ -7,10 +7,12 @@ to its loaders; nothing else in the project names a device.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, MissingDependencyError
+from .errors import BackendError, ConfigError, MissingDependencyError
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -154,3 +156,17 @@ def memory_plan(device: DeviceChoice, family: str, mode: str = "auto") -> Memory
     if mode == "offload":
         return MemoryPlan("model", 2, 4)
     return MemoryPlan("sequential", 1, 1)
+
+
+@contextlib.contextmanager
+def out_of_memory_as_error(what: str) -> Iterator[None]:
+    """Turns the accelerator running out of memory inside the block into a BackendError
+    that says which setting to change, instead of a traceback."""
+    torch = import_torch()
+    try:
+        yield
+    except torch.OutOfMemoryError as exc:
+        raise BackendError(
+            f"the GPU ran out of memory while {what}",
+            hint="set PERSONACAST_GPU_MEMORY_MODE=offload (or sequential_offload), or free the GPU of other work",
+        ) from exc

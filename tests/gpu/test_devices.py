@@ -163,3 +163,18 @@ def test_default_cpu_pipeline_never_imports_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "heavy: []" in done.stdout
+
+
+def test_running_out_of_gpu_memory_is_a_backend_error_with_the_setting_to_change():
+    import torch
+
+    from personacast.devices import out_of_memory_as_error
+    from personacast.errors import BackendError
+
+    with pytest.raises(BackendError, match="ran out of memory while drawing") as caught:
+        with out_of_memory_as_error("drawing"):
+            raise torch.OutOfMemoryError("CUDA out of memory")
+    assert "PERSONACAST_GPU_MEMORY_MODE=offload" in caught.value.hint
+    with pytest.raises(ValueError):  # other errors pass through untouched
+        with out_of_memory_as_error("drawing"):
+            raise ValueError("not memory")
