@@ -99,6 +99,16 @@ def test_voices_that_cannot_speak_say_why(api, monkeypatch):
     assert item["available"] is False and "unknown Piper voice 'nobody-piper-voice'" in item["reason"]
 
 
+def test_a_profile_added_without_a_description_is_described_by_its_engine_and_voice(api, monkeypatch):
+    from personacast.stages.voice import profiles
+
+    monkeypatch.setitem(profiles.BUILTIN_PROFILES, "undescribed", profiles.VoiceProfile(name="undescribed", engine="espeak", voice="en-us"))
+    _, headers = api.tenant("acme")
+    answer = api.client.get("/v1/voices", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"][-1]["description"] == "espeak voice en-us"
+
+
 def test_an_audition_is_the_profile_speaking_through_the_narrator(api):
     _, headers = api.tenant("acme")
 

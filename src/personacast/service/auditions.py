@@ -51,7 +51,9 @@ class Auditions:
         """Hold one of the ``at_once`` slots; ``AuditionsBusy`` after waiting ``WAIT_S``."""
         try:
             await asyncio.wait_for(self._slots.acquire(), timeout=WAIT_S)
-        except TimeoutError:
+        # asyncio.TimeoutError: wait_for raises it on 3.10, where it is not yet the
+        # builtin TimeoutError (it is an alias of it from 3.11 on).
+        except asyncio.TimeoutError:
             raise AuditionsBusy() from None
         try:
             yield

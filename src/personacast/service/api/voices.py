@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from ...models import VoiceProfile
 from ...stages.voice.profiles import BUILTIN_DESCRIPTIONS, BUILTIN_PROFILES, profile_problem
 from ..auditions import Auditions, AuditionsBusy, public_reason
 from ..jobspec import voice_profile
@@ -23,11 +24,19 @@ def list_voices(parts: ServiceDep, tenant: TenantDep) -> VoiceList:
     for name, profile in BUILTIN_PROFILES.items():
         problem = profile_problem(profile, parts.settings)
         items.append(VoiceOut(
-            name=name, engine=profile.engine, description=BUILTIN_DESCRIPTIONS[name], available=problem is None,
+            name=name, engine=profile.engine, description=_description(name, profile), available=problem is None,
             reason=None if problem is None else public_reason(profile.engine, problem),
             profile=profile.model_dump(mode="json"),
         ))
     return VoiceList(items=items)
+
+
+def _description(name: str, profile: VoiceProfile) -> str:
+    """The profile's line for people choosing a voice; one added without a line still
+    lists (made from its engine and voice) rather than failing the whole list."""
+    if name in BUILTIN_DESCRIPTIONS:
+        return BUILTIN_DESCRIPTIONS[name]
+    return f"{profile.engine} voice {profile.voice}" if profile.voice else f"{profile.engine}'s default voice"
 
 
 @router.post(
