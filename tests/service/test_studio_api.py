@@ -567,3 +567,39 @@ def test_stored_files_are_read_past_the_rate_limit_but_calls_are_not(api_setting
         assert api.client.get("/v1/characters", headers=headers).status_code == 429
         assert api.client.get(portrait, headers=headers).status_code == 200
         assert api.client.get(portrait).status_code == 401  # still behind the key
+
+
+def test_face_answers_are_remembered_and_waiting_is_bounded(tmp_path, portrait, monkeypatch):
+    """Requests waiting for the one detector hold server threads: past MAX_WAITING they
+    are refused at once; a picture already seen is answered without the detector."""
+    from personacast.service import faces
+
+    finder = faces.FaceFinder(min_face_width_px=48)
+    first = finder.find(portrait)
+    calls = []
+    monkeypatch.setattr(faces.FaceMeshDetector, "detect", lambda *args, **kwargs: calls.append(1))
+    assert finder.find(portrait) == first and calls == []  # remembered by content
+    copy = tmp_path / "same.png"
+    copy.write_bytes(portrait.read_bytes())
+    assert finder.find(copy) == first and calls == []
+    for _ in range(faces.MAX_WAITING):
+        assert finder._slots.acquire(blocking=False)  # every slot taken by requests in flight
+    other = tmp_path / "other.png"
+    Image.open(portrait).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(other)
+    with pytest.raises(faces.FacesBusy):
+        finder.find(other)
+    finder.close()
+
+
+def test_a_busy_face_detector_answers_503_with_retry_after(api, portrait, monkeypatch):
+    from personacast.service import faces
+
+    _, headers = api.tenant("acme")
+
+    def busy(self, image, name="the image"):
+        raise faces.FacesBusy()
+
+    monkeypatch.setattr(faces.FaceFinder, "find", busy)
+    answer = api.client.post("/v1/faces", headers=headers, files={"image": ("a.png", portrait.read_bytes(), "image/png")})
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "busy"
+    assert answer.headers["retry-after"] == "1"

@@ -17,7 +17,7 @@ from ..jobspec import CharacterProfile
 from ..storage.base import content_type
 from ..uploads import check_image
 from .deps import FileReaderDep, Service, ServiceDep, TenantDep
-from .faces import FacesDep, locate
+from .faces import FACE_ERRORS, FacesDep, locate
 from .schemas import ERRORS, CharacterOut, CharacterPage, CharacterPatch, FaceOut
 from .views import character_out
 
@@ -86,7 +86,7 @@ def get_portrait(character_id: uuid.UUID, index: PortraitIndex, parts: ServiceDe
         return Response(path.read_bytes(), media_type=content_type(path), headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/{character_id}/images/{index}/face", response_model=FaceOut, responses=ERRORS,
+@router.get("/{character_id}/images/{index}/face", response_model=FaceOut, responses=FACE_ERRORS,
             summary="The face in a portrait of the character, as POST /v1/faces finds it")
 def get_portrait_face(
     character_id: uuid.UUID, index: PortraitIndex, parts: ServiceDep, tenant: TenantDep, finder: FacesDep

@@ -11,13 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 
 from ...errors import FaceError
-from ..faces import FaceFinder, is_no_face
+from ..faces import FaceFinder, FacesBusy, is_no_face
 from ..uploads import check_image
 from .deps import ServiceDep, TenantDep
 from .errors import ApiError
-from .schemas import ERRORS, FaceOut
+from .schemas import ERRORS, ErrorOut, FaceOut
 
 router = APIRouter(prefix="/v1/faces", tags=["faces"])
+
+BUSY_RETRY_S = 1
+# The face routes may also answer 503 busy (see service/faces.py).
+FACE_ERRORS = {**ERRORS, 503: {"model": ErrorOut}}
 
 
 def face_finder(request: Request) -> FaceFinder:
@@ -27,7 +31,7 @@ def face_finder(request: Request) -> FaceFinder:
 FacesDep = Annotated[FaceFinder, Depends(face_finder)]
 
 
-@router.post("", response_model=FaceOut, responses=ERRORS,
+@router.post("", response_model=FaceOut, responses=FACE_ERRORS,
              summary="Find the largest face in a picture: its box, 478 landmarks, eyes and mouth")
 def find_face(
     parts: ServiceDep, tenant: TenantDep, finder: FacesDep,
@@ -48,3 +52,6 @@ def locate(finder: FaceFinder, image: Path, name: str) -> FaceOut:
     except FaceError as error:
         code = "no_face" if is_no_face(error.message) else "face_too_small"
         raise ApiError(422, error.message, hint=error.hint, code=code) from None
+    except FacesBusy:
+        raise ApiError(503, "the face detector is busy with other pictures", hint=f"retry in {BUSY_RETRY_S} s",
+                       code="busy", headers={"Retry-After": str(BUSY_RETRY_S)}) from None
