@@ -21,8 +21,9 @@ class MouthDrawingModel:
     required_models: tuple[str, ...] = ()
     licence_note = "mouth-drawing-double: a test double, no weights"
 
-    def __init__(self, crop_size: int = 96) -> None:
+    def __init__(self, crop_size: int = 96, batch_size: int = 16) -> None:
         self.crop_size = crop_size
+        self.batch_size = batch_size
         self.calls: list[list[int]] = []
 
     def audio_features(self, samples: np.ndarray, sample_rate: int, fps: float, frame_count: int) -> np.ndarray:
@@ -87,6 +88,19 @@ def moving_portrait(rgb: np.ndarray, count: int, dx: float = 1.5, degrees: float
         frames.append(cv2.warpAffine(rgb, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
         matrices.append(matrix)
     return frames, matrices
+
+
+def walking_portrait(rgb: np.ndarray, count: int, width: int = 910) -> list[np.ndarray]:
+    """``rgb`` on a wide grey frame (910x512: 16:9), slid from its left edge to its
+    right over ``count`` frames: someone walking sideways through a landscape shot."""
+    h, w = rgb.shape[:2]
+    frames = []
+    for k in range(count):
+        frame = np.full((h, width, 3), 90, np.uint8)
+        x = round(k * (width - w) / (count - 1))
+        frame[:, x : x + w] = rgb
+        frames.append(frame)
+    return frames
 
 
 def write_video(path, frames: list[np.ndarray], fps: int = 24) -> None:

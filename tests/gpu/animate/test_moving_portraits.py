@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from animate_doubles import with_display_rotation, write_video
+from animate_doubles import walking_portrait, with_display_rotation, write_video
 
 from personacast.errors import ImageError
 from personacast.face import landmarks as lm
 from personacast.settings import Settings
 from personacast.stages.animate.landmark_warp import LandmarkWarpAnimator, PreparedClip, ScenePlan
-from personacast.stages.animate.moving import read_clip
+from personacast.stages.animate.moving import MAX_DECODE_LONG_SIDE, read_clip
 from personacast.stages.perform.performance import Performance
 
 SIZE = (360, 640)
@@ -95,3 +95,32 @@ def test_a_phone_video_stored_sideways_is_read_upright(moving_clip, tmp_path):
     clip, _ = read_clip(path)
     assert clip.frames.shape == (3, 512, 448, 3)
     assert np.abs(clip.frames.astype(int) - np.stack(upright)).mean() < 3
+
+
+def test_a_head_that_walks_out_of_the_frame_leaves_the_clip_as_it_is_there(astronaut, tmp_path):
+    path = tmp_path / "walk.mp4"
+    write_video(path, walking_portrait(astronaut, 8), fps=FPS)
+    animator = LandmarkWarpAnimator(Settings())
+    portrait = animator.prepare(path, SIZE)  # a 16:9 shot framed 9:16: the face walks out of it halfway
+    moving = portrait.moving
+    gone = [i for i in range(8) if moving.track.points[i][:, 0].min() > SIZE[0] + 10]
+    assert gone and gone[0] > 1
+    perf = performance(8, jaw_open=np.ones(8), blink=np.ones(8))
+    frames = [patch.full() for patch in animator.frames([ScenePlan(portrait, 0, 8)], perf)]
+    for i, frame in enumerate(frames):
+        # The mouth and eyes are warped while the face is in the frame, nothing after.
+        assert np.array_equal(frame, moving.frame(i)) == (i in gone), i
+
+
+def test_a_4k_phone_video_is_decoded_no_larger_than_the_largest_output_needs(astronaut, tmp_path):
+    import cv2
+
+    picture = cv2.resize(astronaut, (2160, 2160))
+    tall = np.concatenate([picture, np.full((3840 - 2160, 2160, 3), 200, np.uint8)])  # 2160x3840, 9:16
+    path = tmp_path / "4k.mp4"
+    write_video(path, [tall] * 3)
+    clip, warnings = read_clip(path)
+    assert MAX_DECODE_LONG_SIDE == 1920 + 2 * 58  # the 1080x1920 stage: frame and framing margin
+    assert clip.frames.shape == (3, MAX_DECODE_LONG_SIDE, 1146, 3) and warnings == []  # aspect kept, even sizes
+    expected = cv2.resize(tall, (1146, MAX_DECODE_LONG_SIDE), interpolation=cv2.INTER_AREA)
+    assert np.abs(clip.frames[0].astype(int) - expected).mean() < 3  # the whole picture, shrunk

@@ -4,14 +4,14 @@ animator does around a real model (framing, tracking, batching, pasting) is meas
 
 import numpy as np
 import pytest
-from animate_doubles import BlankMotion, MouthDrawingModel, PassThroughModel, ShiftingMotion, write_video
+from animate_doubles import BlankMotion, MouthDrawingModel, PassThroughModel, ShiftingMotion, walking_portrait, write_video
 
 from personacast.errors import BackendError, FaceError, ModelWeightsError
 from personacast.media.wav import write_wav
 from personacast.models import Timeline, VoiceTrack
 from personacast.samples import sample_image
 from personacast.stages.animate.landmark_warp import PreparedClip, ScenePlan
-from personacast.stages.animate.neural import LIPSYNC_BATCH, NeuralAnimator
+from personacast.stages.animate.neural import NeuralAnimator
 from personacast.stages.perform.performance import Performance
 
 FPS = 24
@@ -48,14 +48,14 @@ def drawn_mouth(drawn: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 
 def test_still_portrait_mouth_follows_the_audio_and_nothing_above_it_moves(gpu_settings, voice):
-    model = MouthDrawingModel(96)
+    model = MouthDrawingModel(96, batch_size=10)
     animator = NeuralAnimator(gpu_settings, lipsync=model)
     portrait = animator.prepare(sample_image("astronaut"), SIZE)
     animator.use_voice(voice)
     frames = render(animator, portrait, start=4, end=30)  # a scene that starts 4 frames in
 
     assert len(frames) == 26 and all(f.shape == (640, 360, 3) for f in frames)
-    assert model.calls == [list(range(4, 4 + LIPSYNC_BATCH)), list(range(4 + LIPSYNC_BATCH, 30))]
+    assert model.calls == [list(range(4, 14)), list(range(14, 24)), list(range(24, 30))]  # the model's own batches
     assert portrait.warnings[-1] == model.licence_note
 
     points = portrait.base.stage.landmarks.points - portrait.base.stage.margin_px
@@ -132,6 +132,22 @@ def test_video_portrait_is_lip_synced_frame_by_frame(gpu_settings, voice, moving
         x, y = moving.track.points[shown][[61, 291, 13, 14]].mean(0).astype(int)
         mouth = frame[y - 3 : y + 4, x - 8 : x + 9].mean()
         assert (mouth < 80) == (index >= LOUD_FROM), index
+
+
+def test_a_face_that_walks_out_of_the_frame_is_not_lip_synced_there(gpu_settings, voice, astronaut, tmp_path):
+    video = tmp_path / "walk.mp4"
+    write_video(video, walking_portrait(astronaut, 8), fps=FPS)
+    model = MouthDrawingModel(96)
+    animator = NeuralAnimator(gpu_settings, lipsync=model)
+    portrait = animator.prepare(video, SIZE)  # a 16:9 shot framed 9:16: the face walks out of it halfway
+    animator.use_voice(voice)
+    frames = render(animator, portrait, LOUD_FROM, LOUD_FROM + 8)
+    moving = portrait.base.moving
+    [drawn] = model.calls
+    assert drawn == list(range(LOUD_FROM, LOUD_FROM + len(drawn))) and 2 <= len(drawn) < 8  # not the faces gone
+    assert not np.array_equal(frames[0], moving.frame(0))
+    for k in range(len(drawn), 8):
+        assert np.array_equal(frames[k], moving.frame(k)), k  # the clip as it is
 
 
 def test_no_face_anywhere_is_a_face_error(gpu_settings, voice, tmp_path, no_face_image):

@@ -149,22 +149,38 @@ class LandmarkWarpAnimator:
         to wherever the tracked head has gone. The clip's own motion replaces the
         performer's head motion."""
         portrait: PreparedClip = plan.portrait
-        moving, warper = portrait.moving, portrait.warper
-        size = moving.frame_size
+        moving = portrait.moving
         indices = moving.clip_indices(plan.end_frame - plan.start_frame, perf.fps)
         for i, index in zip(range(plan.start_frame, plan.end_frame), indices):
             source = moving.frame(index)
-            head = portrait.heads[index]
             frame = source.copy()
-            eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
-            region, carried = carried_map(eye_map, warper.eye_region, head, size)
-            frame[region.slices()] = cv2.remap(source, carried, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
-            region, carried = carried_map(warper.mouth_map(jaw_key, width_key), warper.mouth_region, head, size)
-            patch = cv2.remap(source, carried, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            _paint_interior(patch, (region.x0, region.y0), warper, portrait.interior, jaw_key, width_key, head)
-            frame[region.slices()] = patch
+            _carry_eyes(frame, source, portrait, portrait.heads[index], perf, i)
+            _carry_mouth(frame, source, portrait, portrait.heads[index], perf, i)
             yield FramePatch(moving.still, frame, 0, 0)
+
+
+def _carry_eyes(frame: np.ndarray, source: np.ndarray, portrait: PreparedClip, head: np.ndarray, perf: Performance, i: int) -> None:
+    """Frame ``i``'s lids and brows, carried by ``head`` (2x3) into ``frame``; nothing
+    where the eyes are out of the frame."""
+    warper = portrait.warper
+    eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
+    carried = carried_map(eye_map, warper.eye_region, head, portrait.moving.frame_size)
+    if carried is not None:
+        region, backward = carried
+        frame[region.slices()] = cv2.remap(source, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _carry_mouth(frame: np.ndarray, source: np.ndarray, portrait: PreparedClip, head: np.ndarray, perf: Performance, i: int) -> None:
+    """Frame ``i``'s mouth, carried by ``head`` (2x3) into ``frame``; nothing where the
+    mouth is out of the frame."""
+    warper = portrait.warper
+    jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
+    carried = carried_map(warper.mouth_map(jaw_key, width_key), warper.mouth_region, head, portrait.moving.frame_size)
+    if carried is not None:
+        region, backward = carried
+        patch = cv2.remap(source, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        _paint_interior(patch, (region.x0, region.y0), warper, portrait.interior, jaw_key, width_key, head)
+        frame[region.slices()] = patch
 
 
 def prepare_clip(

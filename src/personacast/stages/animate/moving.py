@@ -16,15 +16,22 @@ import numpy as np
 
 from ...errors import ImageError
 from ...face.warp import Region
+from ..compose.formats import PRESETS
 from ..compose.scenes import VIDEO_SUFFIXES
 from ..lipsync.tracking import FaceTrack, track_face
 from ..motion.base import MotionClip
 from ..motion.chaining import pingpong_indices
-from .framing import Layout, empty_stage, paste_clipped, place, plan_layout
+from .framing import MARGIN_OF_LONG_SIDE, Layout, empty_stage, paste_clipped, place, plan_layout
 
 # Decoded frames are held in memory while a scene renders; a clip past this size is
 # cut (with a warning) and loops. 1 GiB is about 5 s of 1080x1920 video at 30 fps.
 MAX_CLIP_BYTES = 1 << 30
+# Frames are decoded no larger than the largest output's stage (frame and framing
+# margin, see framing.py) is long: a 4K phone video held at full size would fill the
+# memory above in under 1.5 s. A clip turned the other way to its output (a 16:9 clip
+# framed 9:16) is then enlarged as much as a 1080p one would be.
+_LONGEST_OUTPUT = max(max(preset.size) for preset in PRESETS.values())
+MAX_DECODE_LONG_SIDE = _LONGEST_OUTPUT + 2 * round(MARGIN_OF_LONG_SIDE * _LONGEST_OUTPUT)
 
 
 def is_video(path: Path) -> bool:
@@ -32,7 +39,8 @@ def is_video(path: Path) -> bool:
 
 
 def read_clip(path: Path, max_bytes: int = MAX_CLIP_BYTES) -> tuple[MotionClip, list[str]]:
-    """All frames of a video file as upright RGB, and warnings (a cut clip)."""
+    """All frames of a video file as upright RGB, at most MAX_DECODE_LONG_SIDE long, and
+    warnings (a cut clip)."""
     import av
 
     path = Path(path)
@@ -46,10 +54,14 @@ def read_clip(path: Path, max_bytes: int = MAX_CLIP_BYTES) -> tuple[MotionClip, 
             if not container.streams.video:
                 raise ImageError(f"{path.name} has no video stream", hint="give a portrait picture or a video of the face")
             stream = container.streams.video[0]
+            stream.thread_type = "AUTO"  # frame and slice threads: a large clip decodes on every core
             rate = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
             for frame in container.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
-                turns = round(frame.rotation / 90) % 4
+                width, height = decode_size(frame.width, frame.height)
+                rgb = frame.to_ndarray(width=width, height=height, format="rgb24")
+                # Older PyAV (pyproject allows 12) does not expose the display matrix: such
+                # video reads as stored, sideways.
+                turns = round(getattr(frame, "rotation", 0) / 90) % 4
                 if turns:  # phones store portrait video sideways, with a rotation to show it by
                     rgb = np.rot90(rgb, turns)
                 if frames is None:
@@ -72,6 +84,15 @@ def read_clip(path: Path, max_bytes: int = MAX_CLIP_BYTES) -> tuple[MotionClip, 
     if min(frames.shape[1:3]) < 64:
         raise ImageError(f"{path.name} is only {frames.shape[2]}x{frames.shape[1]} pixels", hint="use a video of at least 512 px")
     return MotionClip(frames[:count], rate), warnings
+
+
+def decode_size(width: int, height: int, long_side: int = MAX_DECODE_LONG_SIDE) -> tuple[int, int]:
+    """The size a ``width`` x ``height`` frame is decoded at: its own, or shrunk to
+    ``long_side`` with its aspect kept, in even pixels (as video sizes are)."""
+    scale = long_side / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(2, 2 * round(width * scale / 2)), max(2, 2 * round(height * scale / 2))
 
 
 @dataclass(frozen=True)
@@ -162,10 +183,14 @@ def lay_out(tracked: TrackedClip, frame_size: tuple[int, int], zoom: float = 1.0
     return MovingStage(tracked, layout, empty_stage(layout, tracked.clip.frames[0], background, frame_size))
 
 
-def carried_map(reference_map: np.ndarray, region: Region, head: np.ndarray, frame_size: tuple[int, int]) -> tuple[Region, np.ndarray]:
+def carried_map(
+    reference_map: np.ndarray, region: Region, head: np.ndarray, frame_size: tuple[int, int]
+) -> tuple[Region, np.ndarray] | None:
     """A backward map made for the reference face, moved onto a face that ``head`` (2x3,
     reference -> this frame) has carried elsewhere: the same displacement, turned and
-    scaled with the head. Returns the frame region it covers and its (h, w, 2) map."""
+    scaled with the head. Returns the frame region it covers and its (h, w, 2) map, or
+    None where that region is outside the frame (a wide clip framed narrow, its
+    subject walked out of the frame)."""
     inverse = cv2.invertAffineTransform(head)
     corners = np.array([[region.x0, region.y0], [region.x1, region.y0], [region.x0, region.y1], [region.x1, region.y1]], np.float64)
     moved = corners @ head[:, :2].T + head[:, 2]
@@ -173,6 +198,8 @@ def carried_map(reference_map: np.ndarray, region: Region, head: np.ndarray, fra
     x0, y0 = np.floor(moved.min(0)).astype(int)
     x1, y1 = np.ceil(moved.max(0)).astype(int)
     target = Region(max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
+    if target.x1 <= target.x0 or target.y1 <= target.y0:
+        return None
     ys, xs = np.mgrid[target.y0 : target.y1, target.x0 : target.x1].astype(np.float32)
     # Where each frame pixel was in the reference, as a position inside the reference map.
     qx = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]

@@ -43,10 +43,6 @@ from ..perform.performance import Performance
 from .landmark_warp import HeadMotion, LandmarkWarpAnimator, PreparedClip, PreparedPortrait, ScenePlan, warp_eyes
 from .moving import MovingStage, TrackedClip, lay_out, track_clip
 
-# Frames handed to the lip-sync model at once. The models split larger calls into
-# their own batches; this bounds the frames held while their mouths are drawn.
-LIPSYNC_BATCH = 16
-
 
 @dataclass
 class NeuralPortrait:
@@ -135,7 +131,7 @@ class NeuralAnimator:
         working = source.copy()
         head = HeadMotion(portrait.stage, portrait.warper.down)
         pasted: tuple[int, int, int, int] | None = None
-        for batch in _batches(range(plan.start_frame, plan.end_frame)):
+        for batch in self._batches(range(plan.start_frame, plan.end_frame)):
             crops = np.repeat(crop[None], len(batch), axis=0)
             drawn = self._model.sync(crops, crops, features, batch)
             for i, mouth in zip(batch, drawn):
@@ -149,18 +145,28 @@ class NeuralAnimator:
     def _moving_frames(self, moving: MovingStage, plan: ScenePlan, fps: float, features: Any) -> Iterator[FramePatch]:
         size = self._model.crop_size
         indices = moving.clip_indices(plan.end_frame - plan.start_frame, fps)
-        for batch in _batches(range(plan.start_frame, plan.end_frame)):
-            frames, transforms, crops = [], [], []
-            for i in batch:
-                index = int(indices[i - plan.start_frame])
-                frames.append(moving.frame(index).copy())
-                transforms.append(crop_transform(moving.track.points[index], size))
-                crops.append(crop_face(frames[-1], transforms[-1], size))
-            crops_array = np.stack(crops)
-            drawn = self._model.sync(crops_array, crops_array, features, batch)
-            for frame, transform, crop, mouth in zip(frames, transforms, crops, drawn):
-                paste_face(frame, transform, crop, mouth)
+        for batch in self._batches(range(plan.start_frame, plan.end_frame)):
+            shown = [int(indices[i - plan.start_frame]) for i in batch]
+            frames = [moving.frame(index).copy() for index in shown]
+            transforms = [crop_transform(moving.track.points[index], size) for index in shown]
+            crops = [crop_face(frame, transform, size) for frame, transform in zip(frames, transforms)]
+            # A face out of the frame (a wide clip framed narrow, its subject walked off
+            # to the side) has no mouth to draw: its frame shows as the clip has it.
+            faces = [k for k, crop in enumerate(crops) if crop is not None]
+            if faces:
+                crops_array = np.stack([crops[k] for k in faces])
+                drawn = self._model.sync(crops_array, crops_array, features, [batch[k] for k in faces])
+                for k, mouth in zip(faces, drawn):
+                    paste_face(frames[k], transforms[k], crops[k], mouth)
+            for frame in frames:
                 yield FramePatch(moving.still, frame, 0, 0)
+
+    def _batches(self, frames: range) -> Iterator[list[int]]:
+        """``frames`` in runs of the model's own batch size: one model call each, and no
+        more frames held at once than it draws in one go."""
+        step = self._model.batch_size
+        for start in range(frames.start, frames.stop, step):
+            yield list(range(start, min(start + step, frames.stop)))
 
     def _motion_stage(self, portrait: NeuralPortrait, count: int, fps: float) -> MovingStage:
         """The motion backend's clip of the portrait for ``count`` frames, framed."""
@@ -175,7 +181,3 @@ class NeuralAnimator:
         frame_size = portrait.base.stage.frame_size
         return lay_out(self._clips[key], frame_size, portrait.zoom, portrait.background)
 
-
-def _batches(frames: range) -> Iterator[list[int]]:
-    for start in range(frames.start, frames.stop, LIPSYNC_BATCH):
-        yield list(range(start, min(start + LIPSYNC_BATCH, frames.stop)))

@@ -19,6 +19,7 @@ class LipSyncModel(Protocol):
     crop_size: int  # side of the square face crop the model works on (Wav2Lip 96, MuseTalk 256)
     licence_note: str  # shown when the backend is used (Wav2Lip's weights are non-commercial)
     required_models: tuple[str, ...]  # catalog ids, checked before a render does any slow work
+    batch_size: int  # frames per model call (Wav2Lip 128, MuseTalk 16); the animator batches by it
 
     def audio_features(self, samples: np.ndarray, sample_rate: int, fps: float, frame_count: int) -> Any:
         """Per-video-frame audio conditioning for mono float32 ``samples``."""

@@ -59,11 +59,14 @@ def crop_transform(points: np.ndarray, crop_size: int) -> np.ndarray:
     return similarity(anchor_points(points), CROP_TEMPLATE * crop_size)
 
 
-def crop_face(frame: np.ndarray, transform: np.ndarray, crop_size: int) -> np.ndarray:
-    """The (crop_size, crop_size, 3) crop. A face larger than the crop is blurred first
-    in proportion, so shrinking it does not alias."""
+def crop_face(frame: np.ndarray, transform: np.ndarray, crop_size: int) -> np.ndarray | None:
+    """The (crop_size, crop_size, 3) crop, or None when none of it is in the frame (a
+    face that has left it). A face larger than the crop is blurred first in
+    proportion, so shrinking it does not alias."""
     scale = float(np.hypot(transform[0, 0], transform[0, 1]))
     x0, y0, x1, y1 = _footprint(transform, (0, 0, crop_size, crop_size), frame.shape, pad=4)
+    if x1 <= x0 or y1 <= y0:
+        return None
     region = frame[y0:y1, x0:x1]
     if scale < 0.8:
         sigma = 0.45 * (1.0 / scale - 1.0)
