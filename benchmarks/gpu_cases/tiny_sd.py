@@ -1,6 +1,6 @@
 """Stable Diffusion 1.5 / SDXL models, LoRAs and IP-Adapters with random weights, saved
 in the published folder layouts so that they load through the same code as the real
-ones (weights.require, diffusion.load_pipeline, load_lora_weights, load_ip_adapter).
+ones (weights.require, diffusion.load_pretrained, load_lora_weights, load_ip_adapter).
 
 Used by tests/gpu/images (tiny sizes, fast on one CPU thread) and by the lora benchmark
 (tiny, or SD 1.5 at full size: its architecture from the published config values).

@@ -16,39 +16,30 @@ from .devices import DeviceChoice, MemoryPlan
 from .errors import ModelWeightsError
 
 
-def _weight_files(root: Path) -> list[Path]:
-    return [p for pattern in ("*.safetensors", "*/*.safetensors", "*.bin", "*/*.bin") for p in root.glob(pattern)]
-
-
-def has_fp16_variant(root: Path) -> bool:
-    return any(".fp16." in path.name for path in _weight_files(root))
-
-
-def has_full_precision_weights(root: Path) -> bool:
-    return any(".fp16." not in path.name for path in _weight_files(root))
-
-
 def choose_variant(root: Path, dtype: torch.dtype) -> str | None:
     """fp16 files for half precision; also in fp32 when they are all there is (what
     the missing-weights hint downloads): diffusers casts them up while loading."""
-    if not has_fp16_variant(root):
+    patterns = ("*.safetensors", "*/*.safetensors", "*.bin", "*/*.bin")
+    half = [".fp16." in path.name for pattern in patterns for path in root.glob(pattern)]
+    if not any(half):
         return None
-    return "fp16" if dtype != torch.float32 or not has_full_precision_weights(root) else None
+    return "fp16" if dtype != torch.float32 or all(half) else None
 
 
-def load_pipeline(pipeline_class, root: Path, device: DeviceChoice, **components):
-    """``pipeline_class.from_pretrained`` on a local folder, in the device's precision;
-    ``components`` replace sub-models (a motion adapter, a shared VAE)."""
+def load_pretrained(cls, root: Path, device: DeviceChoice, **components):
+    """``cls.from_pretrained`` on a local folder, in the device's precision: a pipeline,
+    or one diffusers model (a motion adapter); ``components`` replace a pipeline's
+    sub-models (a motion adapter, a shared VAE)."""
     dtype = device.torch_dtype()
     variant = choose_variant(root, dtype)
     try:
-        return pipeline_class.from_pretrained(
+        return cls.from_pretrained(
             str(root), dtype=dtype, variant=variant, local_files_only=True, use_safetensors=None, **components
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelWeightsError(
-            f"could not load {pipeline_class.__name__} from {root}: {exc}",
-            hint="check the folder holds a complete diffusers model (personacast models verify)",
+            f"could not load {cls.__name__} from {root}: {exc}",
+            hint="check the folder holds the model's config.json and weights, unchanged (personacast models verify)",
         ) from exc
 
 
@@ -81,7 +72,7 @@ def place(pipe, device: DeviceChoice, plan: MemoryPlan, frames: int | None = Non
     return pipe
 
 
-def generator(device: DeviceChoice, seed: int) -> torch.Generator:
-    """A seeded generator where the noise is drawn. With offloading the pipeline draws
-    on the CPU first, so a CPU generator keeps results the same across memory modes."""
+def generator(seed: int) -> torch.Generator:
+    """A seeded generator on the CPU, whatever the device: with offloading the pipeline
+    draws the noise on the CPU first, so this keeps results the same across memory modes."""
     return torch.Generator(device="cpu").manual_seed(int(seed))

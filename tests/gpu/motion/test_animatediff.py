@@ -21,7 +21,7 @@ from gpu_cases.motion_models import (
 from gpu_cases.tiny_sd import published_names, save_lora
 from safetensors.torch import save_file
 
-from personacast.errors import ConfigError, ModelWeightsError
+from personacast.errors import BackendError, ConfigError, ModelWeightsError
 from personacast.stages.motion.animatediff import AnimateDiffMotion, load_original_motion_module
 from personacast.stages.motion.lora import fuse_lora
 
@@ -110,13 +110,54 @@ def test_original_motion_module_loads_strictly(tmp_path, mid_block):
     assert all(torch.equal(expected[k], got[k]) for k in expected)
 
 
-def test_motion_module_with_missing_layers_is_refused(tmp_path):
+def _small_module_state() -> dict[str, torch.Tensor]:
     torch.manual_seed(5)
-    state = original_motion_module(MotionAdapter(block_out_channels=(32, 64), motion_layers_per_block=2))
+    return original_motion_module(MotionAdapter(block_out_channels=(32, 64), motion_layers_per_block=2))
+
+
+def test_motion_module_with_missing_layers_is_refused(tmp_path):
+    state = _small_module_state()
     del state[next(k for k in state if k.endswith("proj_out.weight"))]
     torch.save(state, tmp_path / "mm.ckpt")
-    with pytest.raises(ModelWeightsError, match="does not match an AnimateDiff motion module"):
+    with pytest.raises(ModelWeightsError, match="does not fit .*missing keys: .*proj_out.weight"):
         load_original_motion_module(tmp_path / "mm.ckpt", torch.float32)
+
+
+def test_truncated_motion_module_is_a_weights_error(tmp_path):
+    path = tmp_path / "mm.ckpt"
+    torch.save(_small_module_state(), path)
+    path.write_bytes(path.read_bytes()[:1000])  # an interrupted download
+    with pytest.raises(ModelWeightsError, match="not a readable motion module checkpoint") as error:
+        load_original_motion_module(path, torch.float32)
+    assert "download it again" in error.value.hint
+
+
+@pytest.mark.parametrize("content", [[1, 2, 3], {"state_dict": {"layer": 3}}], ids=["list", "not-tensors"])
+def test_motion_module_without_a_state_dict_is_a_weights_error(tmp_path, content):
+    torch.save(content, tmp_path / "mm.ckpt")
+    with pytest.raises(ModelWeightsError, match="holds no motion module state dict"):
+        load_original_motion_module(tmp_path / "mm.ckpt", torch.float32)
+
+
+def test_motion_module_with_a_wrong_shape_is_a_weights_error(tmp_path):
+    state = _small_module_state()
+    name = next(k for k in state if k.endswith("attention_blocks.0.to_q.weight"))
+    state[name] = torch.zeros(3, 3)
+    torch.save(state, tmp_path / "mm.ckpt")
+    with pytest.raises(ModelWeightsError, match=r"wrong shapes: .*to_q.weight \(3, 3\)"):
+        load_original_motion_module(tmp_path / "mm.ckpt", torch.float32)
+
+
+def test_running_out_of_gpu_memory_says_which_setting_to_change(saved, cpu_device, portrait, monkeypatch):
+    backend = AnimateDiffMotion(saved("animatediff"), cpu_device, **TINY_ANIMATEDIFF_OPTIONS)
+
+    def out_of_memory(**_):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(backend, "pipeline", lambda: out_of_memory)
+    with pytest.raises(BackendError, match="ran out of memory while making a motion clip") as error:
+        backend.generate(portrait, seed=0)
+    assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint
 
 
 @pytest.mark.parametrize("layout", ["peft", "diffusers"])

@@ -18,7 +18,7 @@ from PIL import Image
 
 from ... import weights
 from ...devices import DeviceChoice, memory_plan
-from ...diffusion import generator, load_pipeline, place
+from ...diffusion import generator, load_pretrained, place
 from ...errors import BackendError, ConfigError, MissingDependencyError, ModelWeightsError
 from ...media.image import load_rgb
 from ...models import Appearance, Character
@@ -79,7 +79,7 @@ class StableDiffusionImages:
         location = weights.require(appearance.base_model, self.settings)
         root = location.root
         assert root is not None  # require() raises when the model is not found
-        pipe = load_pipeline(pipeline_class, root, self.device, **self._safety_parts(root, pipeline_class))
+        pipe = load_pretrained(pipeline_class, root, self.device, **self._safety_parts(root, pipeline_class))
         # The folders ship PNDM (SD 1.5) or Euler (SDXL); DPM++ 2M Karras converges in
         # the 25-30 steps an appearance asks for.
         pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, use_karras_sigmas=True)
@@ -185,7 +185,7 @@ class StableDiffusionImages:
                 output = pipe(
                     prompt=item.prompt, negative_prompt=item.negative or None, num_inference_steps=steps,
                     guidance_scale=appearance.guidance, width=width, height=height,
-                    generator=generator(self.device, item.seed), callback_on_step_end=step_done, **extra,
+                    generator=generator(item.seed), callback_on_step_end=step_done, **extra,
                 )
             except torch.cuda.OutOfMemoryError as exc:
                 raise BackendError(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,10 +24,11 @@ from diffusers import AnimateDiffVideoToVideoPipeline, DDIMScheduler, LCMSchedul
 from diffusers.loaders.single_file_utils import convert_animatediff_checkpoint_to_diffusers
 from PIL import Image
 
-from ...devices import DeviceChoice, memory_plan
-from ...diffusion import choose_variant, generator, load_pipeline, place
+from ...devices import DeviceChoice, memory_plan, out_of_memory_as_error
+from ...diffusion import generator, load_pretrained, place
 from ...errors import ConfigError, ModelWeightsError
 from ...weights import require
+from ..lipsync.common import load_strictly, read_checkpoint
 from .base import MotionClip
 from .frames import check_rgb, fit, to_uint8
 from .lora import fuse_lora
@@ -129,15 +131,14 @@ class AnimateDiffMotion:
     def _load(self) -> AnimateDiffVideoToVideoPipeline:
         base = require("sd15", self.settings)
         motion = require(self.model_id, self.settings)
-        dtype = self.device.torch_dtype()
         if self.model_id == "animatediff" or (motion.root / "config.json").is_file():
             # The Hub folder of AnimateLCM also holds a diffusers copy of its module.
-            adapter = _pretrained_adapter(motion.root, dtype)
+            adapter = load_pretrained(MotionAdapter, motion.root, self.device)
         else:
-            adapter = load_original_motion_module(motion.path(LCM_MOTION_MODULE), dtype)
+            adapter = load_original_motion_module(motion.path(LCM_MOTION_MODULE), self.device.torch_dtype())
         # The image encoder and feature extractor serve IP-Adapter only, which this does
         # not use; the catalogue's SD 1.5 files leave them out.
-        pipe = load_pipeline(AnimateDiffVideoToVideoPipeline, base.root, self.device, motion_adapter=adapter,
+        pipe = load_pretrained(AnimateDiffVideoToVideoPipeline, base.root, self.device, motion_adapter=adapter,
                              feature_extractor=None, image_encoder=None)
         if self.recipe.lora_scale is not None:
             components = {"unet": pipe.unet, "text_encoder": pipe.text_encoder}
@@ -158,47 +159,39 @@ class AnimateDiffMotion:
                           "first frame" if first_frame is not None else "portrait")
         width, height = self.size_for(check_rgb(image))
         still = Image.fromarray(fit(start, (width, height)))
-        pipe = self.pipeline()
-        result = pipe(
-            video=[still] * self.frames_per_segment, prompt=self.prompt, negative_prompt=NEGATIVE,
-            height=height, width=width, num_inference_steps=self.steps, strength=self.strength,
-            guidance_scale=self.recipe.guidance, generator=generator(self.device, seed),
-            decode_chunk_size=self.plan.decode_chunk, output_type="np",
-        )
+        # Moving the pipeline onto the GPU can run out of memory as well as running it.
+        with out_of_memory_as_error("making a motion clip"):
+            result = self.pipeline()(
+                video=[still] * self.frames_per_segment, prompt=self.prompt, negative_prompt=NEGATIVE,
+                height=height, width=width, num_inference_steps=self.steps, strength=self.strength,
+                guidance_scale=self.recipe.guidance, generator=generator(seed),
+                decode_chunk_size=self.plan.decode_chunk, output_type="np",
+            )
         return MotionClip(to_uint8(result.frames[0]), float(NATIVE_FPS))
-
-
-def _pretrained_adapter(root: Path, dtype: torch.dtype) -> MotionAdapter:
-    variant = choose_variant(root, dtype)
-    try:
-        return MotionAdapter.from_pretrained(str(root), dtype=dtype, variant=variant, local_files_only=True)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ModelWeightsError(f"could not load the motion adapter in {root}: {exc}",
-                                hint="check the folder holds config.json and the adapter's weights") from exc
 
 
 def load_original_motion_module(path: Path, dtype: torch.dtype) -> MotionAdapter:
     """A motion module in AnimateDiff's own .ckpt format (AnimateLCM publishes its module
     this way) as a diffusers MotionAdapter. The layout is read off the weights; only
     the head count cannot be, and every published module uses 8."""
-    try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise ModelWeightsError(f"cannot read the motion module {path}: {exc}", hint="download the file again") from exc
-    state = state.get("state_dict", state)
+    state = _motion_state(read_checkpoint(path, "motion module"), path)
     tables = [tensor for key, tensor in state.items() if key.endswith("pos_encoder.pe")]
     converted = convert_animatediff_checkpoint_to_diffusers(state)
     config = _adapter_config(converted, max_length=tables[0].shape[1] if tables else 32)
     adapter = MotionAdapter(**config)
-    result = adapter.load_state_dict(converted, strict=False)
-    # Only the sinusoidal position tables are recomputed rather than read.
-    missing = [key for key in result.missing_keys if not key.endswith("pos_embed.pe")]
-    if missing or result.unexpected_keys:
-        problem = missing[:1] or result.unexpected_keys[:1]
-        raise ModelWeightsError(f"{path.name} does not match an AnimateDiff motion module: {problem[0]} "
-                                f"({len(missing)} missing, {len(result.unexpected_keys)} unexpected)",
-                                hint="use AnimateLCM_sd15_t2v.ckpt from wangfuyun/AnimateLCM")
+    # The sinusoidal position tables are recomputed by the adapter, not read.
+    recomputed = {key: value for key, value in adapter.state_dict().items() if key.endswith("pos_embed.pe")}
+    load_strictly(adapter, {**converted, **recomputed}, "AnimateDiff motion module", path)
     return adapter.to(dtype)
+
+
+def _motion_state(checkpoint: object, path: Path) -> Mapping[str, torch.Tensor]:
+    """The name -> tensor mapping of a .ckpt, which may wrap it in "state_dict"."""
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, Mapping) else checkpoint
+    if not isinstance(state, Mapping) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ModelWeightsError(f"{path} holds no motion module state dict (a mapping of names to tensors)",
+                                hint="use AnimateLCM_sd15_t2v.ckpt from wangfuyun/AnimateLCM, unchanged")
+    return state
 
 
 def _adapter_config(state: dict[str, torch.Tensor], max_length: int) -> dict:

@@ -17,7 +17,7 @@ from diffusers import StableVideoDiffusionPipeline
 from PIL import Image
 
 from ...devices import DeviceChoice, memory_plan
-from ...diffusion import generator, load_pipeline, place
+from ...diffusion import generator, load_pretrained, place
 from ...errors import ConfigError
 from ...weights import require
 from .base import MotionClip
@@ -76,7 +76,7 @@ class SVDMotion:
         """The diffusers pipeline, loaded and placed on the device on first use."""
         if self._pipe is None:
             location = require(self.model_id, self.settings)
-            self._pipe = load_pipeline(StableVideoDiffusionPipeline, location.root, self.device)
+            self._pipe = load_pretrained(StableVideoDiffusionPipeline, location.root, self.device)
         if not self._placed:
             place(self._pipe, self.device, self.plan, frames=self.frames_per_segment)
             self._placed = True
@@ -92,6 +92,6 @@ class SVDMotion:
             image=Image.fromarray(picture), height=height, width=width, num_frames=self.frames_per_segment,
             num_inference_steps=self.steps, fps=NATIVE_FPS, motion_bucket_id=MOTION_BUCKET_ID,
             noise_aug_strength=NOISE_AUG_STRENGTH, decode_chunk_size=self.plan.decode_chunk,
-            generator=generator(self.device, seed), output_type="np",
+            generator=generator(seed), output_type="np",
         )
         return MotionClip(to_uint8(result.frames[0]), float(NATIVE_FPS))
