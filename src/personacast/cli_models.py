@@ -81,9 +81,8 @@ def _chosen(ids: list[str], settings: Settings) -> tuple[list[ModelLocation], li
 
 
 def _mismatch(model_id: str, check: FileCheck, ledger: Path) -> None:
-    pinned = any(weight.sha256 == check.expected for weight in model_spec(model_id).files if weight.sha256)
-    origin = "the published checksum" if pinned else f"the checksum recorded in {ledger}"
-    hint = "download the file again" + ("" if pinned else "; if you replaced it on purpose, delete its entry in the ledger and verify again")
+    origin = "the published checksum" if check.pinned else f"the checksum recorded in {ledger}"
+    hint = "download the file again" + ("" if check.pinned else "; if you replaced it on purpose, delete its entry in the ledger and verify again")
     _problem(f"{model_id}: {check.name} has sha256 {check.sha256}, not {check.expected} ({origin})", hint)
 
 
@@ -110,7 +109,7 @@ def models_verify(
             task = bar.add_task("checksums", total=total)
             for location in ready:
                 bar.update(task, description=location.spec.id)
-                found = verify(location.spec.id, settings, on_bytes=partial(bar.advance, task))
+                found = verify(location, settings, on_bytes=partial(bar.advance, task))
                 checks += [(location.spec.id, check) for check in found]
     except PersonacastError as error:
         _fail(error)

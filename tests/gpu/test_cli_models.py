@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 import personacast.cli_models  # noqa: F401  (adds `models` to the main app, as cli.py's import does)
 from personacast.cli import app
 from personacast.settings import Settings
+from personacast.weights import CATALOG, ModelSpec, WeightFile
 
 from test_weights import VAE_FILES, hf_snapshot, write_files
 
@@ -78,6 +80,19 @@ def test_verify_records_then_checks_and_fails_on_a_changed_file(machine):
     assert "mismatch" in row(changed.stdout, "wav2lip")
     assert f"wav2lip: wav2lip_gan.pth has sha256" in changed.stderr and f"not {ledger['wav2lip']['wav2lip_gan.pth']}" in changed.stderr
     assert "problems with: wav2lip" in changed.stderr
+
+
+def test_verify_names_a_published_checksum_that_does_not_match(machine, monkeypatch):
+    published = b"published weights"
+    spec = ModelSpec("pinned-test", "wav2lip", "pinned test", "MIT", "yes",
+                     (WeightFile(("weights.pth",), hashlib.sha256(published).hexdigest()),),
+                     source_url="https://example.org/pinned")
+    monkeypatch.setitem(CATALOG, spec.id, spec)
+    write_files(machine.resolved_models_dir / spec.id, {"weights.pth": b"another download"})
+    result = invoke("verify", spec.id)
+    assert result.exit_code == 1
+    assert f"not {hashlib.sha256(published).hexdigest()} (the published checksum)" in result.stderr
+    assert "delete its entry in the ledger" not in result.stderr
 
 
 def test_verify_a_missing_model_exits_1_with_how_to_get_it(machine):

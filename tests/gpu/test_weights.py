@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from personacast.errors import ConfigError, ModelWeightsError
 from personacast.weights import CATALOG, ModelSpec, WeightFile, locate, model_spec, require, verify
+from personacast.weights import store
 from personacast.weights.store import CHECKSUMS_FILE
 
 VAE_FILES = {"config.json": b'{"_class_name": "AutoencoderKL"}', "diffusion_pytorch_model.safetensors": b"vae weights " * 50}
@@ -153,7 +155,7 @@ def test_pinned_checksum_is_checked_not_recorded(gpu_settings, monkeypatch):
                      source_url="https://example.org/pinned")
     monkeypatch.setitem(CATALOG, spec.id, spec)
     folder = write_files(gpu_settings.resolved_models_dir / spec.id, {"weights.pth": data, "notes.json": b"{}"})
-    assert [c.status for c in verify(spec.id, gpu_settings)] == ["pinned-ok", "recorded-now"]
+    assert [(c.status, c.pinned) for c in verify(spec.id, gpu_settings)] == [("pinned-ok", True), ("recorded-now", False)]
     ledger = json.loads((gpu_settings.resolved_models_dir / CHECKSUMS_FILE).read_text())
     assert list(ledger[spec.id]) == ["notes.json"]  # the pinned file needs no record
 
@@ -169,6 +171,44 @@ def test_corrupt_ledger_is_a_clear_error(gpu_settings):
     with pytest.raises(ModelWeightsError, match="not valid JSON") as caught:
         verify("sd-vae-ft-mse", gpu_settings)
     assert "delete it" in caught.value.hint
+
+
+@pytest.mark.parametrize("entry", [["digest"], {"config.json": 7}, "digest"], ids=["list", "number", "string"])
+def test_ledger_with_malformed_entries_is_a_clear_error(gpu_settings, entry):
+    write_files(gpu_settings.resolved_models_dir / "sd-vae-ft-mse", VAE_FILES)
+    (gpu_settings.resolved_models_dir / CHECKSUMS_FILE).write_text(json.dumps({"sd-vae-ft-mse": entry}))
+    with pytest.raises(ModelWeightsError, match="not file -> sha256 maps: sd-vae-ft-mse") as caught:
+        verify("sd-vae-ft-mse", gpu_settings)
+    assert "delete those entries" in caught.value.hint
+
+
+def test_verify_takes_a_location_already_found(gpu_settings, monkeypatch):
+    write_files(gpu_settings.resolved_models_dir / "sd-vae-ft-mse", VAE_FILES)
+    location = require("sd-vae-ft-mse", gpu_settings)
+    monkeypatch.setattr(store, "require", lambda *_: pytest.fail("verify looked for the model again"))
+    checks = verify(location, gpu_settings)
+    assert [(c.status, c.pinned) for c in checks] == [("recorded-now", False)] * 2
+
+
+def test_verify_refuses_a_partial_location(gpu_settings):
+    write_files(gpu_settings.resolved_models_dir / "sd-vae-ft-mse", {"config.json": VAE_FILES["config.json"]})
+    with pytest.raises(ModelWeightsError, match="not all on this machine"):
+        verify(locate("sd-vae-ft-mse", gpu_settings), gpu_settings)
+
+
+def test_ledger_is_written_through_a_temporary_file_of_its_own(gpu_settings, monkeypatch):
+    """Two verifies at once must not write the same temporary file; none is left behind."""
+    write_files(gpu_settings.resolved_models_dir / "sd-vae-ft-mse", VAE_FILES)
+    models = gpu_settings.resolved_models_dir
+    (models / "checksums.tmp").write_text("another verify's half-written ledger")
+    temporaries = []
+    replace = os.replace
+    monkeypatch.setattr(store.os, "replace", lambda source, target: (temporaries.append(Path(source)), replace(source, target)))
+    verify("sd-vae-ft-mse", gpu_settings)
+    [temporary] = temporaries
+    assert temporary.parent == models and temporary.name != "checksums.tmp"
+    assert (models / "checksums.tmp").read_text() == "another verify's half-written ledger"
+    assert sorted(path.name for path in models.iterdir()) == ["checksums.json", "checksums.tmp", "sd-vae-ft-mse"]
 
 
 def test_verify_of_a_missing_model_raises(gpu_settings):

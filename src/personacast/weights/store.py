@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,30 @@ def _read_ledger(path: Path) -> dict[str, dict[str, str]]:
         ) from None
     if not isinstance(ledger, dict):
         raise ModelWeightsError(f"the checksum ledger {path} is not a JSON object", hint="delete it and verify again")
+    malformed = [model_id for model_id, files in ledger.items() if not _is_file_checksums(files)]
+    if malformed:
+        raise ModelWeightsError(
+            f"the checksum ledger {path} has entries that are not file -> sha256 maps: {', '.join(malformed)}",
+            hint="delete those entries (or the file) and run personacast models verify to record the checksums again",
+        )
     return ledger
+
+
+def _is_file_checksums(files: object) -> bool:
+    return isinstance(files, dict) and all(isinstance(digest, str) for digest in files.values())
+
+
+def _write_ledger(path: Path, ledger: dict[str, dict[str, str]]) -> None:
+    """Write to a temporary file of this process's own in the same folder, then rename:
+    readers never see half a ledger, and two verifies at once never share a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(json.dumps(ledger, indent=2, sort_keys=True))
+        os.replace(handle.name, path)
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
 
 
 @dataclass
@@ -147,25 +171,30 @@ class FileCheck:
     path: Path
     sha256: str
     status: str  # "pinned-ok", "recorded-ok", "recorded-now", "mismatch"
+    pinned: bool  # expected is the catalogue's published checksum, not one recorded here
     expected: str | None = None
 
 
 def verify(
-    model_id: str, settings: Settings, record: bool = True, on_bytes: Callable[[int], None] | None = None
+    model: ModelLocation | str, settings: Settings, record: bool = True, on_bytes: Callable[[int], None] | None = None
 ) -> list[FileCheck]:
-    """Checksum every file of a located model. Files with a pinned checksum must match
-    it; others must match what the first verify recorded in MODELS_DIR/checksums.json
-    (recorded then, when ``record``). Raises ModelWeightsError if the model is missing.
-    ``on_bytes`` is told the size of each block read."""
-    location = require(model_id, settings)
+    """Checksum every file of a model: its location from ``require``, or its id (located
+    here). Files with a pinned checksum must match it; others must match what the first
+    verify recorded in MODELS_DIR/checksums.json (recorded then, when ``record``).
+    Raises ModelWeightsError if the model is missing. ``on_bytes`` is told the size of
+    each block read."""
+    location = model if isinstance(model, ModelLocation) else require(model, settings)
+    if not location.complete:
+        raise ModelWeightsError(f"model '{location.spec.id}' is not all on this machine",
+                                hint="personacast models list shows what is missing")
     ledger_path = settings.resolved_models_dir / CHECKSUMS_FILE
     ledger = _read_ledger(ledger_path)
-    recorded = ledger.setdefault(model_id, {})
+    recorded = ledger.setdefault(location.spec.id, {})
     checks: list[FileCheck] = []
     for weight in location.spec.files:
         path = location.found[weight.names[0]]
         # Forward slashes: the ledger stays the same whichever system wrote it.
-        name = path.relative_to(location.root).as_posix() if location.root else path.name
+        name = path.relative_to(location.root).as_posix()
         digest = sha256_of(path, on_bytes)
         expected = weight.sha256 or recorded.get(name)
         if weight.sha256:
@@ -175,10 +204,7 @@ def verify(
             recorded[name] = digest
         else:
             status = "recorded-ok" if digest == expected else "mismatch"
-        checks.append(FileCheck(name, path, digest, status, expected))
+        checks.append(FileCheck(name, path, digest, status, weight.sha256 is not None, expected))
     if record and any(c.status == "recorded-now" for c in checks):
-        ledger_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = ledger_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(ledger, indent=2, sort_keys=True))
-        os.replace(temporary, ledger_path)
+        _write_ledger(ledger_path, ledger)
     return checks
