@@ -70,3 +70,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_partial_one(tmp_path):
         write_atomically(target, crash_halfway)
     assert target.read_bytes() == b"old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["picture.png"]
+
+
+def test_each_write_has_a_temporary_file_of_its_own(tmp_path):
+    """Two runs writing into one folder must not write (and rename) the same file."""
+    target = tmp_path / "manifest.json"
+    temporaries = []
+
+    def write(path):
+        temporaries.append(path)
+        path.write_text("{}")
+
+    write_atomically(target, write)
+    write_atomically(target, write)
+    assert temporaries[0] != temporaries[1]
+    assert all(path.parent == tmp_path and path.name.startswith(".manifest.json.") for path in temporaries)
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]

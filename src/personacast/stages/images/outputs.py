@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,7 +70,9 @@ def _parameters_text(item: GeneratedImage, run: ImageRunInfo) -> str:
 
 
 def write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.part")
+    """``write(temporary)`` then rename it to ``path``. The temporary name is this
+    call's own: two runs writing into the same folder never write one file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -82,9 +85,7 @@ def save_batch(batch: ImageBatch, out_dir: Path, *, check_faces: bool = True, mi
     from PIL.PngImagePlugin import PngInfo
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    faces: list[bool | None] = (
-        list(faces_found(batch.images, min_face_width_px)) if check_faces else [None] * len(batch.images)
-    )
+    faces: list[bool | None] = faces_found(batch.images, min_face_width_px) if check_faces else [None] * len(batch.images)
     stem = file_stem(batch.character)
     saved = []
     entries = []
