@@ -20,8 +20,18 @@ const PAGES = {
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 let leavePage = null; // the current page's cleanup (closes its event streams, timers)
+// Counts pages started: a page whose show() resolves after a newer one started (or
+// after signing out) is stale, and its cleanup runs at once instead of leaking.
+let routeNumber = 0;
+
+function leaveCurrentPage() {
+  routeNumber += 1;
+  if (leavePage) leavePage();
+  leavePage = null;
+}
 
 function signInPage() {
+  leaveCurrentPage();
   nav.hidden = true;
   const key = h("input", { type: "password", name: "key", autocomplete: "current-password", required: true, spellcheck: "false" });
   const message = h("div");
@@ -60,8 +70,8 @@ async function route() {
   if (nav.hidden) return;
   const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");
   const page = PAGES[name] || PAGES.characters;
-  if (leavePage) leavePage();
-  leavePage = null;
+  leaveCurrentPage();
+  const mine = routeNumber;
   for (const link of nav.querySelectorAll("a")) {
     if (link.getAttribute("href") === `#/${name}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -72,15 +82,34 @@ async function route() {
   main.focus({ preventScroll: true });
   announce(`${page.title} page`);
   try {
-    leavePage = (await page.show(container, rest)) || null;
+    const cleanup = (await page.show(container, rest)) || null;
+    if (mine !== routeNumber) {
+      if (cleanup) cleanup();
+      return;
+    }
+    leavePage = cleanup;
   } catch (error) {
+    if (mine !== routeNumber) return;
     container.append(errorBox(error));
   }
   container.dataset.ready = "true"; // its first data is drawn (tests wait for this)
 }
 
 document.getElementById("sign-out").addEventListener("click", async () => {
-  try { await api.signOut(); } finally { signInPage(); }
+  try {
+    await api.signOut();
+  } catch (error) {
+    // 401: the session was already gone and the sign-in form is showing. Anything else
+    // leaves the session (and its cookie) standing, so say so rather than pretend.
+    if (error.status !== 401) {
+      const box = errorBox(error);
+      box.classList.add("sign-out-error");
+      main.querySelector(".sign-out-error")?.remove(); // one message, however many tries
+      main.prepend(box);
+      return;
+    }
+  }
+  if (!nav.hidden) signInPage();
 });
 window.addEventListener("studio:signed-out", () => { if (!nav.hidden) signInPage(); });
 window.addEventListener("hashchange", route);
