@@ -29,25 +29,36 @@ export async function batchesPage(container) {
   });
 
   let timer = null;
+  let left = false; // set when the page is left: a load still under way schedules no more
   async function load() {
     window.clearTimeout(timer);
     const page = await api.batches();
+    if (left) return;
     clear(list);
     if (!page.items.length) list.append(h("p", {}, "No batches yet."));
     let unfinished = false;
     for (const batch of page.items) {
-      const done = (batch.status_counts.succeeded || 0) + (batch.status_counts.failed || 0) + (batch.status_counts.canceled || 0);
-      if (done < batch.item_count) unfinished = true;
-      list.append(h("article", { class: "card", dataset: { batchId: batch.id } },
+      const counts = batch.status_counts;
+      // Purged (deleted) renders count in item_count but in no status: they are done,
+      // so a batch is unfinished only while some of its renders wait or run.
+      const active = (counts.queued || 0) + (counts.running || 0);
+      const deleted = Math.max(0, batch.item_count - STATUSES.reduce((sum, status) => sum + (counts[status] || 0), 0));
+      const done = batch.item_count - active;
+      if (active > 0) unfinished = true;
+      list.append(h("article", { class: "card", dataset: { batchId: batch.id, finished: active === 0 } },
         h("h3", {}, `${batch.item_count} renders · ${when(batch.created_at)}`),
         h("progress", { max: batch.item_count, value: done, "aria-label": `${done} of ${batch.item_count} finished` }),
-        h("p", {}, STATUSES.filter((status) => batch.status_counts[status]).map((status) =>
-          h("span", { class: `badge badge-${status}` }, `${batch.status_counts[status]} ${status}`))),
+        h("p", {}, STATUSES.filter((status) => counts[status]).map((status) =>
+          h("span", { class: `badge badge-${status}` }, `${counts[status]} ${status}`)),
+          deleted ? h("span", { class: "badge" }, `${deleted} deleted`) : null),
         h("p", {}, h("a", { href: "#/library" }, "Finished videos are in the library"))));
     }
     if (unfinished) timer = window.setTimeout(() => load().catch(() => {}), REFRESH_MS);
     else if (page.items.length) announce("Every batch is finished");
   }
   await load();
-  return () => window.clearTimeout(timer);
+  return () => {
+    left = true;
+    window.clearTimeout(timer);
+  };
 }
