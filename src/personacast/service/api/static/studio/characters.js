@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { announce, checkbox, clear, errorBox, field, h, showError } from "./ui.js";
 
 export async function charactersPage(container, [characterId]) {
-  if (characterId) return characterDetail(container, characterId);
+  if (characterId) return characterDetail(container, characterId); // its cleanup, for app.js
   const list = h("div", { class: "grid" }, h("p", {}, "Loading…"));
   container.append(
     h("p", {}, h("a", { href: "#/characters/new", class: "button primary" }, "New character")),
@@ -44,23 +44,30 @@ async function characterDetail(container, characterId) {
   const form = h("form", { class: "card" }, field("Name", name), message);
   if (creating) {
     const files = h("input", { type: "file", accept: "image/*", multiple: true, required: true, name: "portraits" });
+    let picks = 0; // each change of the files; checks of an earlier pick are ignored
     files.addEventListener("change", async () => {
+      picks += 1;
+      const pick = picks;
       clear(portraits);
       faceProblems = files.files.length ? 0 : 1;
       submit.disabled = true;
       const checks = [...files.files].map(async (file, index) => {
         const slot = h("figure", { class: "portrait" }, h("figcaption", {}, `${file.name}: looking for a face…`));
         portraits.append(slot);
+        let face;
         try {
-          const face = await api.inspectFace(file);
-          const url = URL.createObjectURL(file);
-          slot.replaceChildren(await faceOverlay(url, face, `Portrait ${index + 1}`), h("figcaption", {}, `${file.name}: face found`));
+          face = await api.inspectFace(file);
         } catch (error) {
+          if (pick !== picks) return;
           faceProblems += 1;
           slot.replaceChildren(h("figcaption", { class: "error", role: "alert" }, `${file.name}: ${error.message}`));
+          return;
         }
+        if (pick !== picks) return;
+        slot.replaceChildren(...await portraitPreview(URL.createObjectURL(file), face, `Portrait ${index + 1}`, file.name));
       });
       await Promise.all(checks);
+      if (pick !== picks) return;
       submit.disabled = faceProblems > 0;
       announce(faceProblems ? "A portrait cannot be used: see the message under it" : "Every portrait has a face");
     });
@@ -70,8 +77,11 @@ async function characterDetail(container, characterId) {
     for (let index = 0; index < character.image_count; index += 1) {
       const slot = h("figure", { class: "portrait" }, h("figcaption", {}, `Portrait ${index + 1}`));
       portraits.append(slot);
+      // The overlay fails where the browser cannot decode the portrait (TIFF, BMP).
       api.portraitFace(characterId, index).then(
-        async (face) => slot.prepend(await faceOverlay(api.portraitUrl(characterId, index), face, `Portrait ${index + 1}`)),
+        (face) => faceOverlay(api.portraitUrl(characterId, index), face, `Portrait ${index + 1}`).then(
+          (canvas) => slot.prepend(canvas),
+          () => slot.append(h("p", { class: "muted" }, "Face found (no preview in this browser)"))),
         (error) => slot.append(errorBox(error)));
     }
   }
@@ -115,6 +125,20 @@ async function characterDetail(container, characterId) {
       }
     });
     container.append(h("p", {}, h("a", { href: `#/new/${characterId}`, class: "button" }, "New video with this character"), " ", remove));
+  }
+  return editor.cleanup;
+}
+
+// A picked file's face drawn over it, then its object URL freed (the canvas keeps the
+// pixels). The server accepts formats (TIFF, BMP) browsers cannot show: the face found
+// is what counts, so that is said without a picture rather than refused.
+async function portraitPreview(url, face, label, fileName) {
+  try {
+    return [await faceOverlay(url, face, label), h("figcaption", {}, `${fileName}: face found`)];
+  } catch (_) {
+    return [h("figcaption", {}, `${fileName}: face found (no preview in this browser)`)];
+  } finally {
+    URL.revokeObjectURL(url);
   }
 }
 
@@ -175,6 +199,7 @@ export function profileEditor(voices, formats, profile, characterName) {
   const player = h("audio", { controls: true, hidden: true, class: "audition" });
   const auditionMessage = h("div");
   const audition = h("button", { type: "button" }, "Audition voice");
+  let left = false; // the page was left: an audition still speaking is dropped
   audition.addEventListener("click", async () => {
     auditionMessage.replaceChildren();
     audition.disabled = true;
@@ -182,6 +207,7 @@ export function profileEditor(voices, formats, profile, characterName) {
     try {
       const text = line.value.trim() || `Hi, I'm ${characterName() || "your new character"}. This is how I sound.`;
       const blob = await api.audition(voiceValue(), text);
+      if (left) return;
       if (player.src) URL.revokeObjectURL(player.src);
       player.src = URL.createObjectURL(blob);
       player.hidden = false;
@@ -229,6 +255,13 @@ export function profileEditor(voices, formats, profile, characterName) {
 
   return {
     node,
+    // Frees the audition's audio when the page is left.
+    cleanup() {
+      left = true;
+      player.pause();
+      if (player.src) URL.revokeObjectURL(player.src);
+      player.removeAttribute("src");
+    },
     profile() {
       const picked = formatBoxes.filter((box) => box.checked).map((box) => box.value);
       if (!picked.length) throw new Error("choose at least one format");
