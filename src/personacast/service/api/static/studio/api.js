@@ -18,6 +18,14 @@ async function call(method, path, { json, body, headers = {}, raw = false } = {}
   } else if (body !== undefined) {
     options.body = body;
   }
+  const response = await send(path, options);
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+// fetch, with a failed request or an error answer turned into an ApiError.
+async function send(path, options) {
   let response;
   try {
     response = await fetch(path, options);
@@ -33,9 +41,7 @@ async function call(method, path, { json, body, headers = {}, raw = false } = {}
     if (response.status === 401) window.dispatchEvent(new CustomEvent("studio:signed-out"));
     throw new ApiError(response.status, detail.code, detail.message, detail.hint);
   }
-  if (raw) return response;
-  if (response.status === 204) return null;
-  return response.json();
+  return response;
 }
 
 export const api = {
@@ -74,7 +80,9 @@ export const api = {
   cancelRender: (id) => call("DELETE", `/v1/renders/${id}`),
   deleteRender: (id) => call("DELETE", `/v1/renders/${id}?purge=true`),
   renderEvents: (id) => new EventSource(`/v1/renders/${id}/events`, { withCredentials: true }),
-  artefactText: (url) => call("GET", url, { raw: true }).then((r) => r.text()),
+  // A plain GET without the studio's header: on S3 storage the artefact route redirects
+  // to the bucket's origin, where a custom header would need a CORS preflight it refuses.
+  artefactText: (url) => send(url, { credentials: "same-origin" }).then((r) => r.text()),
 
   batches: () => call("GET", "/v1/batches?limit=100"),
   batch: (id) => call("GET", `/v1/batches/${id}`),
