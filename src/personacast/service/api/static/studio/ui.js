@@ -60,9 +60,14 @@ export function clear(node) {
   return node;
 }
 
+// Rounded before splitting, so 59.97 reads "1 min 0 s" (not "60.0 s") and 119.6 reads
+// "2 min 0 s" (not "1 min 60 s").
 export function seconds(value) {
   if (value === null || value === undefined) return "";
-  return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  const tenths = Math.round(value * 10) / 10;
+  if (tenths < 60) return `${tenths.toFixed(1)} s`;
+  const whole = Math.round(value);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 export function when(iso) {
