@@ -12,7 +12,7 @@ import torch
 from gpu_cases.lipsync_models import EXTRACTOR_TINY, WHISPER_TINY, install_musetalk
 from safetensors.torch import load_file, save_file
 
-from personacast.errors import ModelWeightsError
+from personacast.errors import BackendError, ConfigError, MediaError, ModelWeightsError
 from personacast.settings import Settings
 from personacast.stages.lipsync import musetalk
 from personacast.stages.lipsync.musetalk import MuseTalkModel
@@ -210,3 +210,34 @@ def test_sync_refuses_crops_of_another_size(model):
     wrong = np.zeros((1, 96, 96, 3), np.uint8)
     with pytest.raises(ValueError, match=r"uint8 \(B, 256, 256, 3\)"):
         model.sync(wrong, wrong, features, [0])
+
+
+def test_the_position_encoding_is_made_once_not_every_batch(model, monkeypatch):
+    made = []
+    real = musetalk.positional_encoding
+    monkeypatch.setattr(musetalk, "positional_encoding", lambda *shape: made.append(shape) or real(*shape))
+    monkeypatch.setattr(model, "_positions", None)
+    monkeypatch.setattr(model, "batch_size", 1)  # three UNet calls a sync
+    features = model.audio_features(_speech_like(0.5), SR, 25.0, 12)
+    for _ in range(2):
+        model.sync(_faces(3, 1), _faces(3, 2), features, [1, 5, 9])
+    assert made == [(10 * LAYERS, DIM)]
+
+
+def test_bad_audio_and_running_out_of_gpu_memory_fail_with_a_hint(model, monkeypatch):
+    with pytest.raises(MediaError, match="NaN or infinite"):
+        model.audio_features(np.array([0.0, np.inf, 0.1], np.float32), SR, 25.0, 2)
+    with pytest.raises(ConfigError, match="fps must be positive"):
+        model.audio_features(_speech_like(0.5), SR, -25.0, 12)
+    features = model.audio_features(_speech_like(0.5), SR, 25.0, 12)
+
+    def out_of_memory(*_):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(musetalk, "encoder_states", out_of_memory)
+    with pytest.raises(BackendError, match="ran out of memory while hearing the voice with Whisper") as error:
+        model.audio_features(_speech_like(0.5), SR, 25.0, 12)
+    assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint
+    monkeypatch.setattr(model, "_draw", out_of_memory)
+    with pytest.raises(BackendError, match="ran out of memory while drawing mouths with MuseTalk"):
+        model.sync(_faces(1, 0), _faces(1, 1), features, [0])

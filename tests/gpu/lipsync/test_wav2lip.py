@@ -8,7 +8,7 @@ import pytest
 import torch
 from gpu_cases.lipsync_models import write_wav2lip_checkpoint
 
-from personacast.errors import ModelWeightsError
+from personacast.errors import BackendError, ConfigError, MediaError, ModelWeightsError
 from personacast.settings import Settings
 from personacast.stages.lipsync import wav2lip
 from personacast.stages.lipsync.wav2lip import Wav2LipModel, Wav2LipNet
@@ -246,3 +246,19 @@ def test_sync_refuses_crops_of_another_size(loaded):
     wrong = np.zeros((1, 128, 128, 3), np.uint8)
     with pytest.raises(ValueError, match=r"uint8 \(B, 96, 96, 3\)"):
         loaded.sync(wrong, wrong, features, [0])
+
+
+def test_bad_audio_and_running_out_of_gpu_memory_fail_with_a_hint(loaded, monkeypatch):
+    with pytest.raises(MediaError, match="NaN or infinite"):
+        loaded.audio_features(np.array([0.0, np.nan, 0.1], np.float32), SR, 25.0, 2)
+    with pytest.raises(ConfigError, match="fps must be positive"):
+        loaded.audio_features(_tone(500, 0.5), SR, 0.0, 5)
+    features = loaded.audio_features(_tone(500, 0.5), SR, 25.0, 5)
+
+    def out_of_memory(*_):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(loaded, "_forward", out_of_memory)
+    with pytest.raises(BackendError, match="ran out of memory while drawing mouths with Wav2Lip") as error:
+        loaded.sync(_faces(1, 0), _faces(1, 1), features, [0])
+    assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint

@@ -1,6 +1,6 @@
 """What the neural lip-sync models share: reading ``.pth`` checkpoints (Wav2Lip,
 MuseTalk's UNet: not published as diffusers/transformers folders) and loading them
-strictly, and checking the crops they are given.
+strictly, and checking the audio and crops they are given.
 
 A checkpoint that does not fit the network is refused with the keys that differ: a
 half-loaded network would silently draw noise where the mouth should be.
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...errors import ModelWeightsError
+from ...errors import ConfigError, MediaError, ModelWeightsError
 
 _SHOWN = 5  # keys named per kind of difference; the rest are counted
 
@@ -81,3 +81,15 @@ def check_crops(model: str, size: int, crops: np.ndarray, references: np.ndarray
             raise ValueError(f"{model} {label} must be uint8 (B, {size}, {size}, 3), got {array.dtype} {array.shape}")
     if len(references) != len(crops) or len(frame_indices) != len(crops):
         raise ValueError(f"{len(crops)} crops, {len(references)} references and {len(frame_indices)} frame indices")
+
+
+def check_audio(samples: np.ndarray, fps: float) -> np.ndarray:
+    """``samples`` as one float32 channel, for video at ``fps``. A WAV's 16-bit PCM
+    cannot hold NaN, but float samples from a caller can, and one NaN spreads through
+    a spectrogram or Whisper to every frame: refused here, with a non-positive fps."""
+    if fps <= 0:
+        raise ConfigError(f"fps must be positive, got {fps}", hint="give the video's frame rate")
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if not np.isfinite(samples).all():
+        raise MediaError("the audio for lip sync contains NaN or infinite samples", hint="check the voice audio given")
+    return samples

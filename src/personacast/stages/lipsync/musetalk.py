@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ...devices import DeviceChoice
-from ...errors import ConfigError, MediaError, ModelWeightsError
+from ...devices import DeviceChoice, out_of_memory_as_error
+from ...errors import ModelWeightsError
 from ...media.audio import resample
 from ...weights import model_spec, require
-from .common import check_crops, load_strictly, read_checkpoint
+from .common import check_audio, check_crops, load_strictly, read_checkpoint
 
 if TYPE_CHECKING:
     from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -80,8 +80,6 @@ def frame_windows(states: torch.Tensor, rate: float, fps: float, frame_count: in
     2k-4 .. 2k+5, i.e. 80 ms before the frame to 120 ms after it. States outside the
     audio are zero, as in training. Unlike the official script, ``fps`` is not rounded
     to an integer, so 29.97 fps video does not drift from its sound."""
-    if fps <= 0:
-        raise ConfigError(f"fps must be positive, got {fps}")
     per_frame = rate / fps
     width = 2 * (pad_left + pad_right + 1)
     starts = np.floor(np.arange(frame_count) * per_frame).astype(np.int64)
@@ -193,6 +191,7 @@ class MuseTalkModel:
         self.batch_size = BATCH
         self._whisper: tuple[WhisperFeatureExtractor, WhisperEncoder] | None = None
         self._generator: _Generator | None = None
+        self._positions: torch.Tensor | None = None  # on the device, made on first use
 
     def whisper(self) -> tuple[WhisperFeatureExtractor, WhisperEncoder]:
         if self._whisper is None:
@@ -210,17 +209,23 @@ class MuseTalkModel:
     @torch.inference_mode()
     def audio_features(self, samples: np.ndarray, sample_rate: int, fps: float, frame_count: int) -> torch.Tensor:
         """(frame_count, 50, 384) Whisper context per video frame, on the device."""
-        extractor, encoder = self.whisper()
-        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if not np.isfinite(samples).all():
-            raise MediaError("the audio for lip sync contains NaN or infinite samples")
-        states = encoder_states(encoder, extractor, resample(samples, sample_rate, extractor.sampling_rate))
-        return frame_windows(states, states_per_second(encoder, extractor), fps, frame_count)
+        samples = check_audio(samples, fps)
+        # Whisper runs on the device: loading it there can run out of memory too.
+        with out_of_memory_as_error("hearing the voice with Whisper for MuseTalk"):
+            extractor, encoder = self.whisper()
+            states = encoder_states(encoder, extractor, resample(samples, sample_rate, extractor.sampling_rate))
+            return frame_windows(states, states_per_second(encoder, extractor), fps, frame_count)
 
     @torch.inference_mode()
     def sync(self, crops: np.ndarray, references: np.ndarray, features: torch.Tensor, frame_indices: list[int]) -> np.ndarray:
         check_crops("MuseTalk", CROP, crops, references, frame_indices)
-        generator = self.generator()
+        # Moving the UNet and VAE onto the GPU can run out of memory as well as running them.
+        with out_of_memory_as_error("drawing mouths with MuseTalk"):
+            generator = self.generator()
+            return self._draw_all(generator, crops, references, features, frame_indices)
+
+    def _draw_all(self, generator: _Generator, crops: np.ndarray, references: np.ndarray, features: torch.Tensor,
+                  frame_indices: list[int]) -> np.ndarray:
         context_dim = generator.unet.config.cross_attention_dim
         if features.shape[-1] != context_dim:
             raise ModelWeightsError(
@@ -244,9 +249,16 @@ class MuseTalkModel:
         latents = vae.encode(images * 2.0 - 1.0).latent_dist.mode() * scale
         masked, reference = latents.chunk(2)
         context = audio.to(self.device.name, dtype)
-        context = context + positional_encoding(context.shape[1], context.shape[2]).to(context)
+        context = context + self._positions_for(context)
         predicted = generator.unet(torch.cat([masked, reference], dim=1), 0, encoder_hidden_states=context).sample
         decoded = vae.decode(predicted / scale).sample
         result = ((decoded.float() / 2 + 0.5).clamp(0, 1) * 255.0).round().to(torch.uint8)
         return result.permute(0, 2, 3, 1).cpu().numpy()
+
+    def _positions_for(self, context: torch.Tensor) -> torch.Tensor:
+        """The position encoding of ``context``'s tokens, on its device and in its
+        dtype: made and copied to the device once, not every batch."""
+        if self._positions is None or self._positions.shape != context.shape[1:]:
+            self._positions = positional_encoding(context.shape[1], context.shape[2]).to(context)
+        return self._positions
 

@@ -50,9 +50,6 @@ class FaceTrack:
     frame_size: tuple[int, int]  # (width, height)
     faces_found: int  # most faces seen in one frame
 
-    def __len__(self) -> int:
-        return len(self.points)
-
     def landmarks(self, index: int) -> FaceLandmarks:
         return FaceLandmarks(self.points[index], self.frame_size, self.faces_found)
 

@@ -20,11 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...devices import DeviceChoice
-from ...errors import ConfigError, MediaError
+from ...devices import DeviceChoice, out_of_memory_as_error
 from ...media.audio import resample
 from ...weights import model_spec, require
-from .common import check_crops, load_strictly, read_checkpoint
+from .common import check_audio, check_crops, load_strictly, read_checkpoint
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -106,8 +105,6 @@ def mel_windows(mel: np.ndarray, fps: float, frame_count: int) -> np.ndarray:
     """(frame_count, N_MELS, MEL_STEP): video frame k hears the MEL_STEP mel frames
     starting at k / fps, as in training; frames past the end of the audio reuse its
     last window (the official inference does the same for the final frame)."""
-    if fps <= 0:
-        raise ConfigError(f"fps must be positive, got {fps}")
     if mel.shape[1] < MEL_STEP:
         silence = np.full((mel.shape[0], MEL_STEP - mel.shape[1]), -MAX_ABS, dtype=mel.dtype)
         mel = np.concatenate([mel, silence], axis=1)
@@ -259,20 +256,20 @@ class Wav2LipModel:
 
     def audio_features(self, samples: np.ndarray, sample_rate: int, fps: float, frame_count: int) -> np.ndarray:
         """(frame_count, 80, 16) float32 mel windows, one per video frame."""
-        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if not np.isfinite(samples).all():
-            raise MediaError("the audio for lip sync contains NaN or infinite samples")
+        samples = check_audio(samples, fps)
         return mel_windows(melspectrogram(resample(samples, sample_rate, SAMPLE_RATE)), fps, frame_count)
 
     @torch.inference_mode()
     def sync(self, crops: np.ndarray, references: np.ndarray, features: np.ndarray, frame_indices: list[int]) -> np.ndarray:
         check_crops("Wav2Lip", CROP, crops, references, frame_indices)
-        net = self.network()
-        out = np.empty_like(crops)
-        for start in range(0, len(crops), self.batch_size):
-            part = slice(start, start + self.batch_size)
-            mels = torch.from_numpy(features[frame_indices[part]]).unsqueeze(1)
-            out[part] = self._forward(net, mels, crops[part], references[part])
+        # Moving the network onto the GPU can run out of memory as well as running it.
+        with out_of_memory_as_error("drawing mouths with Wav2Lip"):
+            net = self.network()
+            out = np.empty_like(crops)
+            for start in range(0, len(crops), self.batch_size):
+                part = slice(start, start + self.batch_size)
+                mels = torch.from_numpy(features[frame_indices[part]]).unsqueeze(1)
+                out[part] = self._forward(net, mels, crops[part], references[part])
         return out
 
     def _forward(self, net: Wav2LipNet, mels: torch.Tensor, crops: np.ndarray, references: np.ndarray) -> np.ndarray:
