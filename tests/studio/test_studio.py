@@ -184,3 +184,24 @@ def test_text_contrast_meets_wcag_aa_on_every_page(page, studio, portrait):
         page.reload()  # a hash the page already shows would not draw it again
         page.locator("section.page[data-ready]").wait_for()
         assert page.evaluate(CONTRAST_SCRIPT) == [], route
+
+
+def test_a_busy_face_detector_is_asked_again(page, studio, portrait):
+    _, key = studio
+    sign_in(page, key)
+    answered_busy = []
+
+    def first_busy(route):
+        if not answered_busy:
+            answered_busy.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"code": "busy", "message": "the face detector is busy", "hint": null}}')
+        else:
+            route.continue_()
+
+    page.route("**/v1/faces", first_busy)
+    page.goto("/studio/#/characters/new")
+    page.get_by_label("Portraits").set_input_files(str(portrait))
+    page.locator("canvas.face-overlay").wait_for()
+    assert len(answered_busy) == 1
+    assert page.locator("figcaption.error").count() == 0

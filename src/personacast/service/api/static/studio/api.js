@@ -44,6 +44,19 @@ async function send(path, options) {
   return response;
 }
 
+// The face detector answers 503 "busy" while several pictures wait for it; that clears
+// within a second or two, so face calls try again a few times before giving up.
+async function retryWhileBusy(attempt, tries = 5) {
+  for (let number = 1; ; number += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error.status !== 503 || number >= tries) throw error;
+      await new Promise((resolve) => window.setTimeout(resolve, 1000 * number));
+    }
+  }
+}
+
 export const api = {
   signIn: (key) => call("POST", "/studio/session", { json: { key } }),
   session: () => call("GET", "/studio/session"),
@@ -57,7 +70,7 @@ export const api = {
   inspectFace: (file) => {
     const form = new FormData();
     form.append("image", file);
-    return call("POST", "/v1/faces", { body: form });
+    return retryWhileBusy(() => call("POST", "/v1/faces", { body: form }));
   },
 
   characters: () => call("GET", "/v1/characters?limit=200"),
@@ -72,7 +85,7 @@ export const api = {
   updateCharacter: (id, changes) => call("PATCH", `/v1/characters/${id}`, { json: changes }),
   deleteCharacter: (id) => call("DELETE", `/v1/characters/${id}`),
   portraitUrl: (id, index) => `/v1/characters/${id}/images/${index}`,
-  portraitFace: (id, index) => call("GET", `/v1/characters/${id}/images/${index}/face`),
+  portraitFace: (id, index) => retryWhileBusy(() => call("GET", `/v1/characters/${id}/images/${index}/face`)),
 
   createRender: (request) => call("POST", "/v1/renders", { json: request }),
   renders: (query = "") => call("GET", `/v1/renders?limit=100${query}`),

@@ -74,15 +74,17 @@ async function characterDetail(container, characterId) {
     form.append(field("Portraits", files, "JPEG, PNG or WEBP with one clearly visible face; the first is the default."), portraits);
   } else {
     form.append(h("h3", {}, "Portraits"), portraits);
+    // One portrait at a time: the server has one face detector.
+    let previous = Promise.resolve();
     for (let index = 0; index < character.image_count; index += 1) {
       const slot = h("figure", { class: "portrait" }, h("figcaption", {}, `Portrait ${index + 1}`));
       portraits.append(slot);
       // The overlay fails where the browser cannot decode the portrait (TIFF, BMP).
-      api.portraitFace(characterId, index).then(
+      previous = previous.then(() => api.portraitFace(characterId, index).then(
         (face) => faceOverlay(api.portraitUrl(characterId, index), face, `Portrait ${index + 1}`).then(
           (canvas) => slot.prepend(canvas),
           () => slot.append(h("p", { class: "muted" }, "Face found (no preview in this browser)"))),
-        (error) => slot.append(errorBox(error)));
+        (error) => slot.append(errorBox(error))));
     }
   }
   form.append(editor.node, submit);
