@@ -1,4 +1,5 @@
-"""Loading diffusers pipelines the same way for every GPU backend (images, motion).
+"""Loading diffusers pipelines, and merging LoRAs into them, the same way for every
+GPU backend (images, motion).
 
 Weights come only from the folder ``weights.require`` found (never the Hub); fp16
 files are used when the device runs in half precision and they exist; the memory plan
@@ -13,7 +14,9 @@ from pathlib import Path
 import torch
 
 from .devices import DeviceChoice, MemoryPlan
-from .errors import ModelWeightsError
+from .errors import MissingDependencyError, ModelWeightsError
+
+_LORA_ADAPTER = "personacast"
 
 
 def choose_variant(root: Path, dtype: torch.dtype) -> str | None:
@@ -41,6 +44,33 @@ def load_pretrained(cls, root: Path, device: DeviceChoice, **components):
             f"could not load {cls.__name__} from {root}: {exc}",
             hint="check the folder holds the model's config.json and weights, unchanged (personacast models verify)",
         ) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception from diffusers or torch, which may run to pages."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else exc.__class__.__name__
+
+
+def fuse_lora(pipe, path: Path, scale: float, *, backend: str, model: str, fits: str) -> None:
+    """Load the LoRA at ``path`` with diffusers (PEFT) and merge it into ``pipe``'s
+    weights at ``scale``: fused, it costs nothing per step, and unloading then drops its
+    separate copy. ``model`` names the base model and ``fits`` says which one the LoRA
+    must be for, in errors; ``backend`` names who needs peft."""
+    from diffusers.utils import USE_PEFT_BACKEND
+
+    if not USE_PEFT_BACKEND:
+        raise MissingDependencyError(backend, "gpu", "peft")
+    try:
+        pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=_LORA_ADAPTER,
+                               local_files_only=True)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelWeightsError(f"the LoRA {path.name} cannot be loaded into {model}: {first_line(exc)}",
+                                hint=fits + " (diffusers, PEFT and kohya/A1111 .safetensors files are read)") from exc
+    if not any(_LORA_ADAPTER in names for names in pipe.get_list_adapters().values()):
+        raise ModelWeightsError(f"the LoRA {path.name} changes nothing in {model}", hint=fits)
+    pipe.fuse_lora(lora_scale=scale, adapter_names=[_LORA_ADAPTER])
+    pipe.unload_lora_weights()
 
 
 def place(pipe, device: DeviceChoice, plan: MemoryPlan, frames: int | None = None):

@@ -4,26 +4,24 @@ in their published layouts and loaded through weights.require."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 import torch
-from diffusers import DDIMScheduler, LCMScheduler, MotionAdapter, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import DDIMScheduler, LCMScheduler, MotionAdapter, StableDiffusionPipeline
 from gpu_cases.motion_models import (
     LCM_LORA_CONV,
     TINY_ANIMATEDIFF_OPTIONS,
     lcm_lora_factors,
     original_motion_module,
     save_animatediff,
+    save_animatelcm,
     save_sd15,
 )
-from gpu_cases.tiny_sd import published_names, save_lora
 from safetensors.torch import save_file
 
 from personacast.errors import BackendError, ConfigError, ModelWeightsError
 from personacast.stages.motion.animatediff import AnimateDiffMotion, load_original_motion_module
-from personacast.stages.motion.lora import fuse_lora
 
 
 def test_clip_has_the_frames_size_and_rate(animatediff, portrait):
@@ -160,41 +158,17 @@ def test_running_out_of_gpu_memory_says_which_setting_to_change(saved, cpu_devic
     assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint
 
 
-@pytest.mark.parametrize("layout", ["peft", "diffusers"])
-@pytest.mark.parametrize("published", [True, False])
-def test_lora_layouts_merge_alike(saved, tmp_path, layout, published):
-    """The same LoRA in kohya's layout (alpha-scaled) and diffusers' changes the model
-    the same way, with the text encoder's layers named as published (text_model.*)
-    or as transformers 5 names them."""
-    models = saved("animatelcm").resolved_models_dir
-    factors = lcm_lora_factors(models / "sd15")
-    factors = published_names(factors) if published else factors
-    unet_config = json.loads((models / "sd15" / "unet" / "config.json").read_text())
-    merged = {}
-    for name in ("kohya", layout):
-        pipe = _base_sd15(models)
-        path = save_lora(tmp_path / f"{name}.safetensors", factors, name, unet_config)
-        assert fuse_lora({"unet": pipe.unet, "text_encoder": pipe.text_encoder}, path, 0.5) == sum(map(len, factors.values()))
-        merged[name] = {**pipe.unet.state_dict(), **pipe.text_encoder.state_dict()}
-    assert all(torch.allclose(merged["kohya"][k], merged[layout][k], atol=1e-6) for k in merged["kohya"])
-
-
-def test_lora_for_another_model_is_refused(saved, tmp_path):
-    models = saved("animatelcm").resolved_models_dir
-    unet = UNet2DConditionModel.from_pretrained(str(models / "sd15"), subfolder="unet", local_files_only=True)
-    foreign = {"lora_unet_input_blocks_1_1_proj_in.lora_down.weight": torch.zeros(4, 32),
-               "lora_unet_input_blocks_1_1_proj_in.lora_up.weight": torch.zeros(32, 4)}
-    save_file(foreign, str(tmp_path / "foreign.safetensors"))
-    with pytest.raises(ModelWeightsError, match="does not have"):
-        fuse_lora({"unet": unet}, tmp_path / "foreign.safetensors", 1.0)
-    name = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
-    wrong_shape = {f"{name}.lora_down.weight": torch.zeros(4, 48), f"{name}.lora_up.weight": torch.zeros(32, 4)}
-    save_file(wrong_shape, str(tmp_path / "wide.safetensors"))
-    with pytest.raises(ModelWeightsError, match="another base model"):
-        fuse_lora({"unet": unet}, tmp_path / "wide.safetensors", 1.0)
-    save_file({"lora_magnitude.weight": torch.zeros(2)}, str(tmp_path / "odd.safetensors"))
-    with pytest.raises(ModelWeightsError, match="no known layout"):
-        fuse_lora({"unet": unet}, tmp_path / "odd.safetensors", 1.0)
+def test_lcm_lora_for_another_model_is_refused(with_model, cpu_device, portrait):
+    settings = with_model("animatelcm")
+    models = settings.resolved_models_dir
+    save_sd15(models)
+    save_animatelcm(models)
+    name = "lora_unet_input_blocks_1_1_proj_in"  # an SDXL (sgm) layer SD 1.5 does not have
+    save_file({f"{name}.lora_down.weight": torch.zeros(4, 32), f"{name}.lora_up.weight": torch.zeros(32, 4)},
+              str(models / "animatelcm" / "AnimateLCM_sd15_t2v_lora.safetensors"))
+    with pytest.raises(ModelWeightsError, match="AnimateLCM_sd15_t2v_lora.safetensors") as error:
+        AnimateDiffMotion(settings, cpu_device, **TINY_ANIMATEDIFF_OPTIONS).generate(portrait, seed=0)
+    assert "wangfuyun/AnimateLCM" in error.value.hint
 
 
 def test_missing_base_model_says_how_to_get_it(with_model, cpu_device, portrait):

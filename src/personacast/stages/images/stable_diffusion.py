@@ -18,8 +18,8 @@ from PIL import Image
 
 from ... import weights
 from ...devices import DeviceChoice, memory_plan
-from ...diffusion import generator, load_pretrained, place
-from ...errors import BackendError, ConfigError, MissingDependencyError, ModelWeightsError
+from ...diffusion import first_line, fuse_lora, generator, load_pretrained, place
+from ...errors import BackendError, ConfigError, ModelWeightsError
 from ...media.image import load_rgb
 from ...models import Appearance, Character
 from ...settings import Settings
@@ -32,7 +32,6 @@ _MODELS = {
     "sd15": (StableDiffusionPipeline, (512, 768), "models", ("ip-adapter_sd15.safetensors", "ip-adapter_sd15.bin")),
     "sdxl": (StableDiffusionXLPipeline, (832, 1216), "sdxl_models", ("ip-adapter_sdxl.safetensors", "ip-adapter_sdxl.bin")),
 }
-ADAPTER = "character"
 SCHEDULER = "DPM++ 2M Karras"
 MAX_SIDE = 2048
 
@@ -46,11 +45,6 @@ def image_size(base_model: str, width: int | None, height: int | None) -> tuple[
         if value <= 0 or value % 8 or value > MAX_SIDE:
             raise ConfigError(f"image {name} {value} px cannot be made", hint=f"use a multiple of 8 up to {MAX_SIDE}")
     return size
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else exc.__class__.__name__
 
 
 class StableDiffusionImages:
@@ -113,24 +107,11 @@ class StableDiffusionImages:
         return {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
 
     def _fuse_lora(self, pipe, path: Path, scale: float, base_model: str) -> None:
-        from diffusers.utils import USE_PEFT_BACKEND
-
-        if not USE_PEFT_BACKEND:
-            raise MissingDependencyError(self.name, "gpu", "peft")
         if not path.is_file():
             raise ModelWeightsError(f"the character's LoRA {path} does not exist",
                                     hint="appearance.lora in character.yaml is a path relative to the character folder")
         fits = f"a LoRA works only with the base model it was trained for: is {path.name} for {base_model}?"
-        try:
-            pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=ADAPTER, local_files_only=True)
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise ModelWeightsError(f"the LoRA {path.name} cannot be loaded into {base_model}: {_first_line(exc)}",
-                                    hint=fits + " (diffusers, PEFT and kohya/A1111 .safetensors files are read)") from exc
-        if not any(ADAPTER in names for names in pipe.get_list_adapters().values()):
-            raise ModelWeightsError(f"the LoRA {path.name} changes nothing in {base_model}", hint=fits)
-        # Fused, the LoRA costs nothing per step; unloading then drops its separate copy.
-        pipe.fuse_lora(lora_scale=scale, adapter_names=[ADAPTER])
-        pipe.unload_lora_weights()
+        fuse_lora(pipe, path, scale, backend=self.name, model=base_model, fits=fits)
 
     def _load_ip_adapter(self, pipe, base_model: str) -> Path:
         _, _, subfolder, names = _MODELS[base_model]
@@ -148,7 +129,7 @@ class StableDiffusionImages:
             pipe.load_ip_adapter(str(location.root), subfolder=subfolder, weight_name=weight_file.name,
                                  image_encoder_folder="image_encoder", local_files_only=True)
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise ModelWeightsError(f"could not load the IP-Adapter {weight_file}: {_first_line(exc)}",
+            raise ModelWeightsError(f"could not load the IP-Adapter {weight_file}: {first_line(exc)}",
                                     hint="check the ip-adapter folder (personacast models verify ip-adapter)") from exc
         return weight_file
 

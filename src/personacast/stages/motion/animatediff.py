@@ -25,13 +25,12 @@ from diffusers.loaders.single_file_utils import convert_animatediff_checkpoint_t
 from PIL import Image
 
 from ...devices import DeviceChoice, memory_plan, out_of_memory_as_error
-from ...diffusion import generator, load_pretrained, place
+from ...diffusion import fuse_lora, generator, load_pretrained, place
 from ...errors import ConfigError, ModelWeightsError
 from ...weights import require
 from ..lipsync.common import load_strictly, read_checkpoint
 from .base import MotionClip
 from .frames import check_rgb, fit, to_uint8
-from .lora import fuse_lora
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -141,8 +140,8 @@ class AnimateDiffMotion:
         pipe = load_pretrained(AnimateDiffVideoToVideoPipeline, base.root, self.device, motion_adapter=adapter,
                              feature_extractor=None, image_encoder=None)
         if self.recipe.lora_scale is not None:
-            components = {"unet": pipe.unet, "text_encoder": pipe.text_encoder}
-            fuse_lora(components, motion.path(LCM_LORA), self.recipe.lora_scale)
+            fuse_lora(pipe, motion.path(LCM_LORA), self.recipe.lora_scale, backend=self.name, model="sd15",
+                      fits=f"use {LCM_LORA} from wangfuyun/AnimateLCM, made for Stable Diffusion 1.5")
         return pipe
 
     def _set_up(self, pipe: AnimateDiffVideoToVideoPipeline) -> None:
