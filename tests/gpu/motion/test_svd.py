@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from personacast.devices import MemoryPlan
-from personacast.errors import ConfigError, ImageError, ModelWeightsError
+from personacast.errors import BackendError, ConfigError, ImageError, ModelWeightsError
 from personacast.stages.motion.chaining import align_start, cover_duration
 from personacast.stages.motion.frames import fit, orient
 from personacast.stages.motion.svd import SVDMotion
@@ -148,3 +148,17 @@ def test_model_frame_follows_the_picture_orientation():
     assert fitted.shape == (64, 32, 3)
     assert fitted[:, :12].min() == 255 and fitted[:, -12:].max() == 0
     assert fit(fitted, (32, 64)) is fitted  # a continued segment's frame is used as it is
+
+
+def test_running_out_of_gpu_memory_says_which_setting_to_change(saved, cpu_device, portrait, monkeypatch):
+    import torch
+
+    backend = SVDMotion(saved("svd-xt"), cpu_device, **SVD_OPTIONS)
+
+    def out_of_memory():
+        raise torch.OutOfMemoryError("CUDA out of memory")  # as placing the pipeline on a full GPU does
+
+    monkeypatch.setattr(backend, "pipeline", out_of_memory)
+    with pytest.raises(BackendError, match="ran out of memory while making a motion clip") as error:
+        backend.generate(portrait, seed=0)
+    assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint

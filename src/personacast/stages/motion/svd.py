@@ -16,7 +16,7 @@ import numpy as np
 from diffusers import StableVideoDiffusionPipeline
 from PIL import Image
 
-from ...devices import DeviceChoice, memory_plan
+from ...devices import DeviceChoice, memory_plan, out_of_memory_as_error
 from ...diffusion import generator, load_pretrained, place
 from ...errors import ConfigError
 from ...weights import require
@@ -87,11 +87,12 @@ class SVDMotion:
                           "first frame" if first_frame is not None else "portrait")
         width, height = orient(check_rgb(image), *self.size)
         picture = fit(start, (width, height))
-        pipe = self.pipeline()
-        result = pipe(
-            image=Image.fromarray(picture), height=height, width=width, num_frames=self.frames_per_segment,
-            num_inference_steps=self.steps, fps=NATIVE_FPS, motion_bucket_id=MOTION_BUCKET_ID,
-            noise_aug_strength=NOISE_AUG_STRENGTH, decode_chunk_size=self.plan.decode_chunk,
-            generator=generator(seed), output_type="np",
-        )
+        # Moving the pipeline onto the GPU can run out of memory as well as running it.
+        with out_of_memory_as_error("making a motion clip with Stable Video Diffusion"):
+            result = self.pipeline()(
+                image=Image.fromarray(picture), height=height, width=width, num_frames=self.frames_per_segment,
+                num_inference_steps=self.steps, fps=NATIVE_FPS, motion_bucket_id=MOTION_BUCKET_ID,
+                noise_aug_strength=NOISE_AUG_STRENGTH, decode_chunk_size=self.plan.decode_chunk,
+                generator=generator(seed), output_type="np",
+            )
         return MotionClip(to_uint8(result.frames[0]), float(NATIVE_FPS))
