@@ -229,3 +229,11 @@ def test_every_catalog_model_can_be_obtained_and_names_its_terms():
         names = [name for weight in spec.files for name in weight.names]
         assert len(names) == len(set(names)), spec.id
     assert CATALOG["wav2lip"].commercial_use.startswith("no")
+
+
+def test_the_checksum_ledger_is_readable_by_everyone_sharing_the_models(gpu_settings):
+    from personacast.weights.store import CHECKSUMS_FILE, _write_ledger
+
+    ledger = gpu_settings.resolved_models_dir / CHECKSUMS_FILE
+    _write_ledger(ledger, {"wav2lip": {"wav2lip_gan.pth": "0" * 64}})
+    assert ledger.stat().st_mode & 0o777 == 0o644

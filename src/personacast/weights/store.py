@@ -160,6 +160,8 @@ def _write_ledger(path: Path, ledger: dict[str, dict[str, str]]) -> None:
     try:
         with handle:
             handle.write(json.dumps(ledger, indent=2, sort_keys=True))
+        # tempfile makes it owner-only; the ledger is read by everyone who shares the models.
+        os.chmod(handle.name, 0o644)
         os.replace(handle.name, path)
     finally:
         Path(handle.name).unlink(missing_ok=True)
