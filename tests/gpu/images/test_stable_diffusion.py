@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from personacast.errors import ConfigError, MissingDependencyError, ModelWeightsError
+from personacast.errors import BackendError, ConfigError, MissingDependencyError, ModelWeightsError
 from personacast.settings import Settings
 from personacast.stages.images.stable_diffusion import StableDiffusionImages
 
@@ -192,3 +192,21 @@ def test_sd15_folder_listing_a_safety_checker_it_does_not_hold_still_loads(tmp_p
 def test_sizes_that_are_not_multiples_of_8_are_refused(settings, cpu_device, make_character):
     with pytest.raises(ConfigError, match="multiple of 8"):
         generate(settings, cpu_device, make_character(), width=30)
+
+
+
+def test_running_out_of_gpu_memory_says_which_setting_to_change(settings, cpu_device, make_character, monkeypatch):
+    import torch
+
+    def out_of_memory(*_, **__):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    backend = StableDiffusionImages(settings, cpu_device)
+    pipe = backend.load(make_character().appearance)
+    monkeypatch.setattr(type(pipe), "__call__", out_of_memory)
+    with pytest.raises(BackendError, match=f"ran out of memory while making a {SIZE}x{SIZE} image") as error:
+        generate(settings, cpu_device, make_character(), backend=backend)
+    assert "PERSONACAST_GPU_MEMORY_MODE" in error.value.hint
+    monkeypatch.setattr(backend, "load", out_of_memory)  # placing the pipeline on a full GPU
+    with pytest.raises(BackendError, match="ran out of memory while loading sd15"):
+        generate(settings, cpu_device, make_character(), backend=backend)

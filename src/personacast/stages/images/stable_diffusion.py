@@ -17,9 +17,9 @@ from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline, Stab
 from PIL import Image
 
 from ... import weights
-from ...devices import DeviceChoice, memory_plan
+from ...devices import DeviceChoice, memory_plan, out_of_memory_as_error
 from ...diffusion import first_line, fuse_lora, generator, load_pretrained, place
-from ...errors import BackendError, ConfigError, ModelWeightsError
+from ...errors import ConfigError, ModelWeightsError
 from ...media.image import load_rgb
 from ...models import Appearance, Character
 from ...settings import Settings
@@ -147,7 +147,9 @@ class StableDiffusionImages:
         if not 1 <= steps <= 150:
             raise ConfigError(f"{steps} steps", hint="use 1 to 150 steps (25-30 is usual)")
         references = [Image.fromarray(load_rgb(path)) for path in appearance.reference_images]
-        pipe = self.load(appearance)
+        # Placing the pipeline on the GPU can run out of memory as well as running it.
+        with out_of_memory_as_error(f"loading {appearance.base_model}"):
+            pipe = self.load(appearance)
         tokenizer = pipe.tokenizer
         plan = build_prompts(appearance, character.seed if seed is None else seed, n,
                              count_tokens=lambda text: len(tokenizer(text).input_ids))
@@ -162,17 +164,12 @@ class StableDiffusionImages:
                     on_step(index, step + 1, steps)
                 return tensors
 
-            try:
+            with out_of_memory_as_error(f"making a {width}x{height} image"):
                 output = pipe(
                     prompt=item.prompt, negative_prompt=item.negative or None, num_inference_steps=steps,
                     guidance_scale=appearance.guidance, width=width, height=height,
                     generator=generator(item.seed), callback_on_step_end=step_done, **extra,
                 )
-            except torch.cuda.OutOfMemoryError as exc:
-                raise BackendError(
-                    f"the GPU ran out of memory making a {width}x{height} image",
-                    hint="set PERSONACAST_GPU_MEMORY_MODE=offload (or sequential_offload), or ask for a smaller size",
-                ) from exc
             flagged = getattr(output, "nsfw_content_detected", None)
             images.append(GeneratedImage(item, output.images[0], nsfw=bool(flagged and flagged[0])))
         run = ImageRunInfo(
