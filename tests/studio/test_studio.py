@@ -59,6 +59,7 @@ def test_every_control_is_labelled_and_pages_fit_a_phone(browser, studio):
     sign_in(page, key)
     for route in ROUTES:
         page.goto(f"/studio/#/{route}")
+        page.reload()  # otherwise the previous page, still marked ready, could be the one checked
         page.locator("section.page[data-ready]").wait_for()
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('main input, main select, main textarea')]
             .filter((el) => el.type !== 'hidden' && !el.labels.length && !el.getAttribute('aria-label'))
@@ -84,7 +85,8 @@ def test_keyboard_alone_reaches_every_section(page, studio):
         pytest.fail("Tab never reached the Library link")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"#/library$"))
-    assert page.locator("#page-title").inner_text() == "Library"
+    # The page is drawn after the hash changes: wait for it, not for the address.
+    page.wait_for_function("document.querySelector('section.page[data-ready] #page-title')?.textContent === 'Library'")
     assert page.evaluate("document.activeElement.id") == "main"
 
 
