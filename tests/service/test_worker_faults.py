@@ -293,7 +293,10 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.mark.slow
 def test_jobs_survive_a_broker_that_restarts_empty(make_cluster, redis_server) -> None:
-    cluster = make_cluster(redis_url=redis_server.url, requeue_queued_after_s=1.0)
+    # A lease long enough that two renders sharing a loaded 2-core machine never miss
+    # it: this test is about lost broker messages, and a lapsed lease would (rightly)
+    # give a job a second attempt.
+    cluster = make_cluster(redis_url=redis_server.url, requeue_queued_after_s=1.0, job_lease_s=30.0)
     cluster.start("reconciler", "reconcile")
     waiting = [cluster.submit() for _ in range(3)]  # no worker is running
     # The reconciler is connected to the broker too: it has sent the waiting jobs again.
