@@ -104,7 +104,7 @@ def test_eye_maps_match_the_scipy_reference(request, monkeypatch, face, blink_ke
     seen = []
     build = warp._two_sided_map
     monkeypatch.setattr(warp, "_two_sided_map", lambda grid, *sides: seen.append(sides) or build(grid, *sides))
-    built = warper._eye_map(blink_key, brow_key)
+    built = warper.build_eye_map(blink_key, brow_key)
     assert built.dtype == np.float32 and built.shape == (*warper.eye_region.shape, 2)
     [(upper, lower, split)] = seen
     expected = reference_map(

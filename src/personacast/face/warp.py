@@ -115,10 +115,12 @@ class FaceWarper:
         self._eye_anchors = np.concatenate(
             [p[lm.NOSE[:5] + lm.CHEEKS[:6]], p[[33, 133, 263, 362]], _border_anchors(self.eye_region)]
         )
-        self.mouth_map = lru_cache(maxsize=512)(self._mouth_map)
+        # A moving portrait carries the same maps to a new place every frame, so they are
+        # kept; a still one keeps the finished patches instead and builds each map once.
+        self.mouth_map = lru_cache(maxsize=256)(self.build_mouth_map)
         # Painting the interior needs the same targets every frame the mouth is open.
         self.inner_lip_targets = lru_cache(maxsize=512)(self._inner_lip_targets)
-        self.eye_map = lru_cache(maxsize=64)(self._eye_map)
+        self.eye_map = lru_cache(maxsize=64)(self.build_eye_map)
 
     # --- controls -> landmark targets -------------------------------------------------
 
@@ -202,7 +204,7 @@ class FaceWarper:
     def _eye_grid(self) -> _MapGrid:
         return _MapGrid(self.eye_region, self._eye_anchors, self.eyes_mid, self.eye_gap * 0.5, self.across, self.down)
 
-    def _mouth_map(self, jaw_key: int, width_key: int) -> np.ndarray:
+    def build_mouth_map(self, jaw_key: int, width_key: int) -> np.ndarray:
         src, dst = self.mouth_targets(jaw_key, width_key)
         motion = self._mouth_motion
         upper_contour, lower_contour = self.inner_lip_targets(jaw_key, width_key)
@@ -210,7 +212,7 @@ class FaceWarper:
         split = (upper_contour + lower_contour) / 2
         return _two_sided_map(self._mouth_grid, (src[up], dst[up]), (src[low], dst[low]), split)
 
-    def _eye_map(self, blink_key: int, brow_key: int) -> np.ndarray:
+    def build_eye_map(self, blink_key: int, brow_key: int) -> np.ndarray:
         p = self.points
         closing = blink_key / BLINK_LEVELS
         lift = brow_key / BROW_LEVELS * 0.04 * self.eye_gap

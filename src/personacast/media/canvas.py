@@ -22,7 +22,9 @@ class FramePatch:
     """One video frame: ``background`` with ``patch`` pasted at (x0, y0).
 
     Every frame of a scene shares the same ``background`` array, which is how a
-    consumer knows that nothing outside the patch changed.
+    consumer knows that nothing outside the patch changed. An animator may draw into
+    the same few patch buffers again: a frame stays valid until the one after next
+    is drawn, so a consumer that keeps frames longer copies them.
     """
 
     background: np.ndarray
@@ -120,6 +122,10 @@ class I420Canvas:
                     dirty.append(overlay.rect)
         dirty = list(dict.fromkeys(dirty))
         for rect in dirty:
+            # The patch overwrites its own rectangle whole: restoring it first would
+            # copy the largest area of the frame twice.
+            if contains(patch_rect, rect):
+                continue
             x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
             self._rgb[y0:y1, x0:x1] = background[y0:y1, x0:x1]
         x0, y0, x1, y1 = patch_rect
@@ -153,6 +159,10 @@ def _clip(rect: Rect, shape: tuple[int, ...]) -> Rect:
     x0, y0, x1, y1 = rect
     height, width = shape[:2]
     return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
+def contains(outer: Rect, inner: Rect) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
 def overlaps(a: Rect, b: Rect) -> bool:

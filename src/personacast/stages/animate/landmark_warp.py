@@ -46,6 +46,10 @@ class PreparedPortrait:
     warper: FaceWarper
     interior: MouthInterior
     warnings: list[str] = field(default_factory=list)
+    # A still portrait's mouth (or eyes) look the same every time a quantised shape
+    # comes back, so each shape is drawn once; speech reuses a few hundred shapes.
+    _mouths: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+    _eyes: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def still(self) -> np.ndarray:
@@ -53,6 +57,25 @@ class PreparedPortrait:
         margin = self.stage.margin_px
         width, height = self.stage.frame_size
         return self.stage.image[margin : margin + height, margin : margin + width]
+
+    def mouth(self, jaw_key: int, width_key: int) -> np.ndarray:
+        """The mouth region with lips and jaw moved and the interior painted."""
+        key = (jaw_key, width_key)
+        if key not in self._mouths:
+            warper = self.warper
+            patch = cv2.remap(self.stage.image, warper.build_mouth_map(*key), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            region = warper.mouth_region
+            _paint_interior(patch, (region.x0, region.y0), warper, self.interior, *key)
+            self._mouths[key] = patch
+        return self._mouths[key]
+
+    def eyes(self, blink_key: int, brow_key: int) -> np.ndarray:
+        """The eye region with lids and brows moved."""
+        key = (blink_key, brow_key)
+        if key not in self._eyes:
+            eye_map = self.warper.build_eye_map(*key)
+            self._eyes[key] = cv2.remap(self.stage.image, eye_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return self._eyes[key]
 
 
 @dataclass
@@ -198,12 +221,8 @@ def prepare_clip(
 
 def warp_mouth(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
     """Frame ``i``'s mouth (lips and jaw moved, interior painted) into ``working``."""
-    warper, source = portrait.warper, portrait.stage.image
-    jaw_key, width_key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
-    patch = cv2.remap(source, warper.mouth_map(jaw_key, width_key), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    region = warper.mouth_region
-    _paint_interior(patch, (region.x0, region.y0), warper, portrait.interior, jaw_key, width_key)
-    working[region.slices()] = patch
+    warper = portrait.warper
+    working[warper.mouth_region.slices()] = portrait.mouth(*warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i]))
 
 
 def _paint_interior(
@@ -225,9 +244,7 @@ def _paint_interior(
 def warp_eyes(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
     """Frame ``i``'s lids and brows into ``working``."""
     warper = portrait.warper
-    eye_map = warper.eye_map(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
-    rows, cols = warper.eye_region.slices()
-    working[rows, cols] = cv2.remap(portrait.stage.image, eye_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    working[warper.eye_region.slices()] = portrait.eyes(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
 
 
 class HeadMotion:
@@ -252,6 +269,10 @@ class HeadMotion:
         ys, xs = np.mgrid[head.y0 : head.y1, head.x0 : head.x1].astype(np.float32)
         self._still_map = np.dstack([xs + margin, ys + margin])
         self._head_map = np.empty_like(self._still_map)
+        # Two patch buffers taken in turn: a consumer may still read the previous frame
+        # (a crossfade holds it) while the next one is drawn, never the one before.
+        self._patches = [np.empty((head_h, head_w, 3), np.uint8) for _ in range(2)]
+        self._frames_made = 0
 
     def frame(self, working: np.ndarray, perf: Performance, i: int) -> FramePatch:
         # Frame pixel p shows stage point p + margin when still and inv(p) when the head
@@ -262,7 +283,9 @@ class HeadMotion:
         shift[..., 1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin))
         cv2.resize(shift, (head.shape[1], head.shape[0]), dst=self._head_map, interpolation=cv2.INTER_LINEAR)
         cv2.add(self._head_map, self._still_map, dst=self._head_map)
-        patch = cv2.remap(working, self._head_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        patch = self._patches[self._frames_made % 2]
+        self._frames_made += 1
+        cv2.remap(working, self._head_map, None, cv2.INTER_LINEAR, dst=patch, borderMode=cv2.BORDER_REPLICATE)
         return FramePatch(self.still, patch, head.x0, head.y0)
 
 

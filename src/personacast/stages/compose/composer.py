@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,9 @@ TRUE_PEAK_CEILING_DBTP = -2.0
 # the preset's true-peak limit.
 AAC_PEAK_MARGIN_DB = 0.2
 AAC_PEAK_RETRIES = 4
+# Frames encoded at most before the audio must be ready: well inside the muxer's
+# 10 s interleaving window, so the file stays interleaved from its start.
+MAX_AUDIO_LAG_FRAMES = 120
 
 
 def prepare_audio(
@@ -71,7 +75,11 @@ class StandardComposer:
         music: MusicSpec | None = None,
         logo: Logo | None = None,
     ) -> MusicReport | None:
-        audio, music_report = prepare_audio(voice, preset, music, seed=spec.seed or 0)
+        # The audio is prepared beside the first frames (nothing in the picture waits
+        # for it); the muxer holds their packets until the audio catches up.
+        audio_job = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-prep")
+        prepared = audio_job.submit(prepare_audio, voice, preset, music, spec.seed or 0)
+        audio_job.shutdown(wait=False)
         renderer = CaptionRenderer(voice.timeline.words, captions, preset)
         fps = spec.fps
         canvas = I420Canvas(preset.size)
@@ -87,19 +95,25 @@ class StandardComposer:
 
         samples_per_frame = AUDIO_RATE_HZ / fps
         audio_written = 0
+        audio: np.ndarray | None = None
         try:
             with single_threaded_math():
                 for index, video_frame in enumerate(produce_in_thread(frames, finish_frame)):
                     if index >= frame_count:
                         break
                     writer.write_video(video_frame)
-                    # Keep audio and video interleaved so the muxer buffers little.
-                    due = min(audio.size, int(round((index + 1) * samples_per_frame)))
-                    if due > audio_written:
-                        writer.write_audio(audio[audio_written:due])
-                        audio_written = due
+                    if audio is None and (prepared.done() or index >= MAX_AUDIO_LAG_FRAMES):
+                        audio, music_report = prepared.result()
+                    if audio is not None:
+                        # Keep audio and video interleaved so the muxer buffers little.
+                        due = min(audio.size, int(round((index + 1) * samples_per_frame)))
+                        if due > audio_written:
+                            writer.write_audio(audio[audio_written:due])
+                            audio_written = due
                     if on_frame:
                         on_frame(index + 1)
+                if audio is None:
+                    audio, music_report = prepared.result()
                 writer.write_audio(audio[audio_written:])
                 writer.close()
         except BaseException:
