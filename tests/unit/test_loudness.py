@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from personacast.media.loudness import SILENCE_DBTP, SILENCE_LUFS, measure, normalize
+from personacast.media.loudness import SILENCE_DBTP, SILENCE_LUFS, measure, normalize, true_peak_dbtp
 
 RATE = 48_000
 
@@ -44,6 +44,7 @@ def test_true_peak_sees_peaks_between_samples():
     assert 20 * np.log10(np.max(np.abs(x))) == pytest.approx(20 * np.log10(0.8) - 3.01, abs=0.01)
     _, peak = measure(x, RATE)
     assert peak == pytest.approx(20 * np.log10(0.8), abs=0.1)
+    assert true_peak_dbtp(x) == peak
 
 
 def test_full_scale_1khz_sine_reads_minus_3_lufs():

@@ -37,6 +37,11 @@ def integrated_lufs(samples: np.ndarray, rate_hz: int) -> float:
     return _integrated_lufs(_as_2d(samples), rate_hz)
 
 
+def true_peak_dbtp(samples: np.ndarray) -> float:
+    """``measure``'s true peak alone."""
+    return _true_peak_dbtp(_as_2d(samples))
+
+
 def normalize(
     samples: np.ndarray,
     rate_hz: int,

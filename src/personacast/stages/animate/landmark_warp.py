@@ -266,9 +266,10 @@ class HeadMotion:
         self._cxs, self._cys = cxs.astype(np.float32), cys.astype(np.float32)
         self._weight = _feather((coarse_h, coarse_w), HEAD_FEATHER)
         self._shift = np.empty((coarse_h, coarse_w, 2), np.float32)
-        ys, xs = np.mgrid[head.y0 : head.y1, head.x0 : head.x1].astype(np.float32)
-        self._still_map = np.dstack([xs + margin, ys + margin])
-        self._head_map = np.empty_like(self._still_map)
+        # The map is relative to each patch pixel: a patch pixel at rest shows the stage
+        # pixel this far away, and the head's motion adds to it.
+        self._at_rest = (head.x0 + margin, head.y0 + margin)
+        self._head_map = np.empty((head_h, head_w, 2), np.float32)
         # Two patch buffers taken in turn: a consumer may still read the previous frame
         # (a crossfade holds it) while the next one is drawn, never the one before.
         self._patches = [np.empty((head_h, head_w, 3), np.uint8) for _ in range(2)]
@@ -279,13 +280,15 @@ class HeadMotion:
         # has moved; the feather blends the two so the motion fades out to the edge.
         margin, shift, head = self.margin, self._shift, self.head
         inv = cv2.invertAffineTransform(_head_matrix(perf, i, self.pivot, self.face_w, margin))
-        shift[..., 0] = self._weight * ((inv[0, 0] - 1) * self._cxs + inv[0, 1] * self._cys + (inv[0, 2] - margin))
-        shift[..., 1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin))
+        rest_x, rest_y = self._at_rest
+        shift[..., 0] = self._weight * ((inv[0, 0] - 1) * self._cxs + inv[0, 1] * self._cys + (inv[0, 2] - margin)) + rest_x
+        shift[..., 1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin)) + rest_y
         cv2.resize(shift, (head.shape[1], head.shape[0]), dst=self._head_map, interpolation=cv2.INTER_LINEAR)
-        cv2.add(self._head_map, self._still_map, dst=self._head_map)
         patch = self._patches[self._frames_made % 2]
         self._frames_made += 1
-        cv2.remap(working, self._head_map, None, cv2.INTER_LINEAR, dst=patch, borderMode=cv2.BORDER_REPLICATE)
+        cv2.remap(
+            working, self._head_map, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP, dst=patch, borderMode=cv2.BORDER_REPLICATE
+        )
         return FramePatch(self.still, patch, head.x0, head.y0)
 
 

@@ -47,7 +47,7 @@ def prepare_audio(
     ceiling = TRUE_PEAK_CEILING_DBTP
     for _ in range(AAC_PEAK_RETRIES):
         normalised = loudness.normalize(mix, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=ceiling)
-        _, delivered_peak = loudness.measure(aac_roundtrip(normalised), AUDIO_RATE_HZ)
+        delivered_peak = loudness.true_peak_dbtp(aac_roundtrip(normalised))
         excess = delivered_peak - (preset.max_true_peak_dbtp - AAC_PEAK_MARGIN_DB)
         if excess <= 0:
             break
