@@ -191,10 +191,13 @@ def decode_to_raw(video: Path, raw_path: Path) -> np.ndarray:
     return np.memmap(raw_path, np.uint8, "r", shape=(count, height * 3 // 2, width))
 
 
-def encode_floors(result, fmt: str, quality: str, data_dir: Path, text: str, video: Path, out_dir: Path, rounds: int) -> list[dict]:
+def encode_floors(
+    result, fmt: str, quality: str, data_dir: Path, text: str, video: Path, out_dir: Path, rounds: int
+) -> tuple[list[dict], float]:
     """Both floors (see the module docstring) for the render ``result`` written to
     ``video``, each round after a fresh render of the same script (voice cached), so
-    every ratio pairs a render with floors measured moments apart."""
+    every ratio pairs a render with floors measured moments apart; and the seconds the
+    audio preparation took."""
     import cv2
 
     from personacast.stages.animate.landmark_warp import LandmarkWarpAnimator
@@ -202,16 +205,15 @@ def encode_floors(result, fmt: str, quality: str, data_dir: Path, text: str, vid
 
     settings = _settings(data_dir, text)
     preset = get_preset(fmt)
-    width, height = preset.size
     frame_count = result.output.frame_count
     audio, audio_prep = _floor_audio(result, preset, settings)
-    own = decode_to_raw(video, out_dir / "frames.i420")
+    raw_path = out_dir / "frames.i420"
+    own = decode_to_raw(video, raw_path)
+    raw_path.unlink()  # the mapping keeps the data until it is dropped
     if len(own) != frame_count:
         raise SystemExit(f"the render has {len(own)} frames, its result says {frame_count}")
     portrait = LandmarkWarpAnimator(settings).prepare(_character().images[0], preset.size)
-    margin = portrait.stage.margin_px
-    framed = portrait.stage.image[margin : margin + height, margin : margin + width]
-    still = cv2.cvtColor(framed, cv2.COLOR_RGB2YUV_I420)
+    still = cv2.cvtColor(portrait.still, cv2.COLOR_RGB2YUV_I420)
 
     measured = []
     for index in range(rounds):
@@ -221,11 +223,9 @@ def encode_floors(result, fmt: str, quality: str, data_dir: Path, text: str, vid
             stage_s = again["result"]["stage_seconds"]["render"]
         own_s = _timed_encode(lambda i: own[i], frame_count, audio, preset, quality, settings, out_dir / "floor-own.mp4")
         still_s = _timed_encode(lambda i: still, frame_count, audio, preset, quality, settings, out_dir / "floor-still.mp4")
-        measured.append({"stage_s": stage_s, "own_s": own_s, "still_s": still_s, "audio_prep_s": audio_prep})
+        measured.append({"stage_s": stage_s, "own_s": own_s, "still_s": still_s})
         print(f"  round {index + 1}: render stage {stage_s:.2f} s, floor {own_s:.2f} s (still {still_s:.2f} s), ratio {stage_s / own_s:.3f}", file=sys.stderr)
-    del own
-    (out_dir / "frames.i420").unlink()
-    return measured
+    return measured, audio_prep
 
 
 def main() -> None:
@@ -261,14 +261,13 @@ def main() -> None:
         measured = render_once(text, args.format, args.quality, data_dir, video)
     result = RenderResult.model_validate(measured["result"])
     # The floors run after the render, so ru_maxrss above is not inflated by them.
-    rounds = encode_floors(result, args.format, args.quality, data_dir, text, video, out_dir, max(1, args.rounds))
+    rounds, audio_prep = encode_floors(result, args.format, args.quality, data_dir, text, video, out_dir, max(1, args.rounds))
     ratios = [r["stage_s"] / r["own_s"] for r in rounds]
-    middle = rounds[ratios.index(statistics.median_low(ratios))]
-    floor = {"own_s": middle["own_s"], "still_s": middle["still_s"], "audio_prep_s": middle["audio_prep_s"]}
+    floor = rounds[ratios.index(statistics.median_low(ratios))]
 
     duration = result.duration_s
     wall = measured["wall_s"]
-    render_stage = middle["stage_s"]
+    render_stage = floor["stage_s"]
     size_mb = result.output.size_bytes / 1e6
     numbers = {
         "target_s": args.seconds,
@@ -281,7 +280,7 @@ def main() -> None:
         "render_stage_s": render_stage,
         "encode_floor_s": round(floor["own_s"], 2),
         "still_floor_s": round(floor["still_s"], 2),
-        "audio_prep_s": round(floor["audio_prep_s"], 2),
+        "audio_prep_s": round(audio_prep, 2),
         "ratio_stage_floor": round(render_stage / floor["own_s"], 3),
         "ratio_stage_floor_rounds": [round(r, 3) for r in ratios],
         "ratio_wall_floor": round(wall / floor["own_s"], 3),
@@ -307,7 +306,7 @@ def main() -> None:
         ("render wall s", f"{wall:.2f}", "face+voice+performance+render+publish"),
         ("real-time factor", f"{numbers['rtf']:.3f}", "wall / speech duration"),
         ("render stage s", f"{render_stage:.2f}", "first render: " + ", ".join(f"{k} {v:.2f}" for k, v in result.stage_seconds.items())),
-        ("encode floor s", f"{floor['own_s']:.2f}", f"the clip's own frames; audio prep {floor['audio_prep_s']:.2f} s not included"),
+        ("encode floor s", f"{floor['own_s']:.2f}", f"the clip's own frames; audio prep {audio_prep:.2f} s not included"),
         ("ratio stage/floor", f"{numbers['ratio_stage_floor']:.3f}",
          f"{TARGETS['ratio']}; median of {len(ratios)} rounds: {', '.join(f'{r:.3f}' for r in ratios)}"),
         ("ratio wall/floor", f"{numbers['ratio_wall_floor']:.3f}", "end to end, voice and face included"),
