@@ -85,11 +85,11 @@ def test_pixels_outside_the_face_are_untouched_without_head_motion(prepared):
 
 
 def test_head_motion_moves_the_head_and_leaves_the_background_still(prepared):
-    from personacast.stages.animate.landmark_warp import _head_region
+    from personacast.stages.animate.head_motion import head_region
 
     frames = render(prepared, still(2, head_roll_deg=[0, 1.0], head_dy=[0, 0.02]))
     _, portrait = prepared
-    head = _head_region(portrait.stage.landmarks.bbox, portrait.stage.margin_px, SIZE)
+    head = head_region(portrait.stage.landmarks.bbox, portrait.stage.margin_px, SIZE)
     diff = np.abs(frames[0].astype(int) - frames[1].astype(int)).max(-1)
     outside = np.ones_like(diff, bool)
     outside[head.y0 : head.y1, head.x0 : head.x1] = False

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from personacast.media.canvas import FramePatch, I420Canvas, Overlay
+from personacast.media.canvas import FrameChanges, FramePatch, I420Canvas, Overlay
 
 SIZE = (96, 64)  # width, height
 
@@ -34,6 +34,40 @@ def test_updating_changed_rectangles_matches_converting_whole_frames():
         overlays = [captions[caption]] if caption is not None else []
         for stack in (overlays, overlays + [label]):
             assert np.array_equal(canvas.render(patch, stack), reference(patch, stack))
+
+
+def test_frames_that_name_their_changes_update_only_those_and_still_match_whole_frames():
+    rng = np.random.default_rng(5)
+    scene = rng.integers(0, 256, (SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (10, 30, 4), dtype=np.uint8)
+    caption = Overlay(rgba, 30, 20)  # over the patch's lower edge
+    canvas = I420Canvas(SIZE)
+    patch = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    token = object()
+    canvas.render(FramePatch(scene, patch.copy(), 20, 5, token), [caption])
+    # Changes inside and under the caption, on odd edges; then a chain that does not
+    # follow the frame shown last, which must be drawn whole.
+    for rect, follows in (((3, 4, 9, 11), True), ((11, 17, 37, 30), True), ((0, 0, 40, 30), True), ((5, 5, 6, 6), False)):
+        x0, y0, x1, y1 = rect
+        patch[y0:y1, x0:x1] = rng.integers(0, 256, (y1 - y0, x1 - x0, 3), dtype=np.uint8)
+        if not follows:
+            patch[25:, 30:] = 7  # a change the frame does not name: visible only when drawn whole
+        after, token = (token if follows else object()), object()
+        frame = FramePatch(scene, patch.copy(), 20, 5, token, FrameChanges(after, ((x0 + 20, y0 + 5, x1 + 20, y1 + 5),)))
+        assert np.array_equal(canvas.render(frame, [caption]), reference(frame, [caption]))
+
+
+def test_named_changes_are_all_that_is_redrawn():
+    # A change the frame does not name stays unseen: the canvas trusts the animator, so
+    # this pins that it really skips the rest of the patch.
+    scene = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    canvas = I420Canvas(SIZE)
+    first = object()
+    canvas.render(FramePatch(scene, np.zeros((20, 20, 3), np.uint8), 10, 10, first))
+    patch = np.full((20, 20, 3), 200, np.uint8)
+    out = canvas.render(FramePatch(scene, patch, 10, 10, object(), FrameChanges(first, ((10, 10, 14, 14),))))
+    luma = out[: SIZE[1]]
+    assert luma[11, 11] > 150 and luma[20, 20] < 20
 
 
 def test_overlay_blend_respects_alpha():

@@ -46,6 +46,10 @@ class Region:
     def slices(self) -> tuple[slice, slice]:
         return slice(self.y0, self.y1), slice(self.x0, self.x1)
 
+    @property
+    def rect(self) -> tuple[int, int, int, int]:
+        return self.x0, self.y0, self.x1, self.y1
+
 
 def _region_around(points: np.ndarray, margin: tuple[float, float, float, float], size: tuple[int, int]) -> Region:
     x0, y0 = points.min(0)

@@ -18,6 +18,15 @@ Rect = tuple[int, int, int, int]  # x0, y0, x1, y1, end exclusive
 
 
 @dataclass(frozen=True)
+class FrameChanges:
+    """Where a frame differs from the frame whose token is ``after`` (the one its
+    animator made just before it): ``rects``, in frame coordinates."""
+
+    after: object
+    rects: tuple[Rect, ...]
+
+
+@dataclass(frozen=True)
 class FramePatch:
     """One video frame: ``background`` with ``patch`` pasted at (x0, y0).
 
@@ -25,12 +34,18 @@ class FramePatch:
     consumer knows that nothing outside the patch changed. An animator may draw into
     the same few patch buffers again: a frame stays valid until the one after next
     is drawn, so a consumer that keeps frames longer copies them.
+
+    An animator that knows what it redrew gives each frame a ``token`` and, where it
+    can, the ``changes`` since its previous frame: a consumer that showed that frame
+    last updates only those rectangles.
     """
 
     background: np.ndarray
     patch: np.ndarray
     x0: int
     y0: int
+    token: object | None = None
+    changes: FrameChanges | None = None
 
     @property
     def rect(self) -> Rect:
@@ -92,6 +107,7 @@ class I420Canvas:
         self._background: np.ndarray | None = None
         self._last_patch: Rect | None = None
         self._last_overlays: list[Overlay] = []
+        self._last_token: object | None = None
 
     def render(self, frame: FramePatch, overlays: Sequence[Overlay] = ()) -> np.ndarray:
         """The frame with ``overlays`` blended on top, in order, as I420."""
@@ -99,13 +115,17 @@ class I420Canvas:
         if background.shape != self._rgb.shape:
             raise ValueError(f"frame is {background.shape[1]}x{background.shape[0]}, canvas is {self.size[0]}x{self.size[1]}")
         overlays = [o for o in overlays if o is not None]
+        patch_rect = _clip(frame.rect, self._rgb.shape)
         dirty: list[Rect] = []
         if background is not self._background:
             self._background = background
-            self._last_patch, self._last_overlays = None, []
+            self._last_patch, self._last_overlays, self._last_token = None, [], None
             dirty.append((0, 0, *self.size))
-        patch_rect = _clip(frame.rect, self._rgb.shape)
-        dirty.append(patch_rect)
+        changes = frame.changes
+        if changes is not None and changes.after is not None and changes.after is self._last_token and self._last_patch == patch_rect:
+            dirty += [_clip(rect, self._rgb.shape) for rect in changes.rects]
+        else:
+            dirty.append(patch_rect)
         if self._last_patch and self._last_patch != patch_rect:
             dirty.append(self._last_patch)
         dirty += [o.rect for o in self._last_overlays if not any(o is n for n in overlays)]
@@ -122,22 +142,25 @@ class I420Canvas:
                     dirty.append(overlay.rect)
         dirty = list(dict.fromkeys(dirty))
         for rect in dirty:
-            # The patch overwrites its own rectangle whole: restoring it first would
-            # copy the largest area of the frame twice.
-            if contains(patch_rect, rect):
-                continue
             x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
-            self._rgb[y0:y1, x0:x1] = background[y0:y1, x0:x1]
-        x0, y0, x1, y1 = patch_rect
-        sx, sy = x0 - frame.x0, y0 - frame.y0
-        self._rgb[y0:y1, x0:x1] = frame.patch[sy : sy + y1 - y0, sx : sx + x1 - x0]
+            # Inside the patch the patch overwrites every pixel: restoring the background
+            # first would copy the largest area of the frame twice.
+            if not contains(patch_rect, (x0, y0, x1, y1)):
+                self._rgb[y0:y1, x0:x1] = background[y0:y1, x0:x1]
+            self._paste(frame, (max(x0, patch_rect[0]), max(y0, patch_rect[1]), min(x1, patch_rect[2]), min(y1, patch_rect[3])))
         for overlay, again in zip(overlays, redraw):
             if again:
                 overlay.blend_into(self._rgb)
         for rect in dirty:
             self._convert(rect)
-        self._last_patch, self._last_overlays = patch_rect, overlays
+        self._last_patch, self._last_overlays, self._last_token = patch_rect, overlays, frame.token
         return self._i420.reshape(-1, self.size[0])
+
+    def _paste(self, frame: FramePatch, rect: Rect) -> None:
+        """The part of the frame's patch inside ``rect`` (frame coordinates)."""
+        x0, y0, x1, y1 = rect
+        if x1 > x0 and y1 > y0:
+            self._rgb[y0:y1, x0:x1] = frame.patch[y0 - frame.y0 : y1 - frame.y0, x0 - frame.x0 : x1 - frame.x0]
 
     def _convert(self, rect: Rect) -> None:
         # Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that

@@ -14,7 +14,6 @@ every frame is a whole new picture.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +30,11 @@ from ...media.image import load_rgb
 from ...settings import Settings
 from ..perform.performance import Performance
 from .framing import Stage, compose_stage
+from .head_motion import HeadMotion
 from .moving import MovingStage, TrackedClip, carried_map, is_video, lay_out, read_clip, track_clip
 
 # The interior fades in over this much extra opening (in mouth widths).
 INTERIOR_FADE_PER_MOUTH_WIDTH = 0.12
-# Share of the head region, at each edge, over which head motion fades to none.
-HEAD_FEATHER = 0.25
-HEAD_GRID_STEP = 16
 
 
 @dataclass
@@ -163,10 +160,17 @@ class LandmarkWarpAnimator:
         portrait = plan.portrait
         working = portrait.stage.image.copy()
         head = HeadMotion(portrait.stage, portrait.warper.down)
+        warper = portrait.warper
+        mouth = eyes = None  # the shapes drawn into the working stage
         for i in range(plan.start_frame, plan.end_frame):
-            warp_mouth(working, portrait, perf, i)
-            warp_eyes(working, portrait, perf, i)
-            yield head.frame(working, perf, i)
+            rewritten = []
+            if (key := warp_mouth(working, portrait, perf, i, mouth)) != mouth:
+                mouth = key
+                rewritten.append(warper.mouth_region.rect)
+            if (key := warp_eyes(working, portrait, perf, i, eyes)) != eyes:
+                eyes = key
+                rewritten.append(warper.eye_region.rect)
+            yield head.frame(working, perf, i, rewritten)
 
     def _clip_frames(self, plan: ScenePlan, perf: Performance) -> Iterator[FramePatch]:
         """A moving portrait: the reference face's mouth and eye maps, carried each frame
@@ -220,10 +224,14 @@ def prepare_clip(
     return PreparedClip(path, moving, warper, interior, moving.track.head_transforms(points), list(warnings))
 
 
-def warp_mouth(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
-    """Frame ``i``'s mouth (lips and jaw moved, interior painted) into ``working``."""
+def warp_mouth(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int, shown: tuple | None = None) -> tuple:
+    """Frame ``i``'s mouth (lips and jaw moved, interior painted) into ``working``,
+    unless ``shown``, the shape already there, is the same; returns the shape."""
     warper = portrait.warper
-    working[warper.mouth_region.slices()] = portrait.mouth(*warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i]))
+    key = warper.quantise_mouth(perf.jaw_open[i], perf.lip_width[i], perf.lip_close[i])
+    if key != shown:
+        working[warper.mouth_region.slices()] = portrait.mouth(*key)
+    return key
 
 
 def _paint_interior(
@@ -242,88 +250,11 @@ def _paint_interior(
         interior.paint(patch, origin, upper, lower, strength)
 
 
-def warp_eyes(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int) -> None:
-    """Frame ``i``'s lids and brows into ``working``."""
+def warp_eyes(working: np.ndarray, portrait: PreparedPortrait, perf: Performance, i: int, shown: tuple | None = None) -> tuple:
+    """Frame ``i``'s lids and brows into ``working``, unless ``shown``, the shape
+    already there, is the same; returns the shape."""
     warper = portrait.warper
-    working[warper.eye_region.slices()] = portrait.eyes(*warper.quantise_eyes(perf.blink[i], perf.brow_raise[i]))
-
-
-class HeadMotion:
-    """The performer's head motion for one framed portrait, applied to a working copy
-    of its stage: each frame is a patch over the still frame covering the head."""
-
-    def __init__(self, stage: Stage, down: np.ndarray) -> None:
-        width, height = stage.frame_size
-        margin = self.margin = stage.margin_px
-        self.still = np.ascontiguousarray(stage.image[margin : margin + height, margin : margin + width])
-        self.face_w = stage.landmarks.width_px
-        self.pivot = stage.landmarks.points[152] + down * self.face_w * 0.35  # roughly the neck
-        self.head = head = _head_region(stage.landmarks.bbox, margin, (width, height))
-        head_h, head_w = head.shape
-        # The head's displacement is smooth, so it is computed on a coarse grid and
-        # upsampled: a full-resolution map cost more than the remap itself.
-        coarse_w, coarse_h = max(2, head_w // HEAD_GRID_STEP), max(2, head_h // HEAD_GRID_STEP)
-        cys, cxs = np.meshgrid(np.linspace(head.y0, head.y1 - 1, coarse_h), np.linspace(head.x0, head.x1 - 1, coarse_w), indexing="ij")
-        self._cxs, self._cys = cxs.astype(np.float32), cys.astype(np.float32)
-        self._weight = _feather((coarse_h, coarse_w), HEAD_FEATHER)
-        self._shift = np.empty((coarse_h, coarse_w, 2), np.float32)
-        # The map is relative to each patch pixel: a patch pixel at rest shows the stage
-        # pixel this far away, and the head's motion adds to it.
-        self._at_rest = (head.x0 + margin, head.y0 + margin)
-        self._head_map = np.empty((head_h, head_w, 2), np.float32)
-        # Two patch buffers taken in turn: a consumer may still read the previous frame
-        # (a crossfade holds it) while the next one is drawn, never the one before.
-        self._patches = [np.empty((head_h, head_w, 3), np.uint8) for _ in range(2)]
-        self._frames_made = 0
-
-    def frame(self, working: np.ndarray, perf: Performance, i: int) -> FramePatch:
-        # Frame pixel p shows stage point p + margin when still and inv(p) when the head
-        # has moved; the feather blends the two so the motion fades out to the edge.
-        margin, shift, head = self.margin, self._shift, self.head
-        inv = cv2.invertAffineTransform(_head_matrix(perf, i, self.pivot, self.face_w, margin))
-        rest_x, rest_y = self._at_rest
-        shift[..., 0] = self._weight * ((inv[0, 0] - 1) * self._cxs + inv[0, 1] * self._cys + (inv[0, 2] - margin)) + rest_x
-        shift[..., 1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin)) + rest_y
-        cv2.resize(shift, (head.shape[1], head.shape[0]), dst=self._head_map, interpolation=cv2.INTER_LINEAR)
-        patch = self._patches[self._frames_made % 2]
-        self._frames_made += 1
-        cv2.remap(
-            working, self._head_map, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP, dst=patch, borderMode=cv2.BORDER_REPLICATE
-        )
-        return FramePatch(self.still, patch, head.x0, head.y0)
-
-
-def _head_region(face_bbox: tuple[float, float, float, float], margin: int, size: tuple[int, int]) -> Region:
-    """Frame region that moves with the head: hair above, neck and shoulders below."""
-    x0, y0, x1, y1 = (v - margin for v in face_bbox)
-    face_w, face_h = x1 - x0, y1 - y0
-    width, height = size
-    return Region(
-        max(0, int(x0 - 0.55 * face_w)) & ~1,
-        max(0, int(y0 - 0.6 * face_h)) & ~1,
-        min(width, int(x1 + 0.55 * face_w)),
-        min(height, int(y1 + 0.8 * face_h)),
-    )
-
-
-def _feather(shape: tuple[int, int], fraction: float) -> np.ndarray:
-    """1 in the middle, easing to 0 at every edge over ``fraction`` of the size."""
-    h, w = shape
-
-    def ramp(n: int) -> np.ndarray:
-        edge = np.minimum(np.arange(n), np.arange(n)[::-1]) / max(1.0, fraction * n)
-        t = np.clip(edge, 0.0, 1.0)
-        return (t * t * (3 - 2 * t)).astype(np.float32)
-
-    return np.outer(ramp(h), ramp(w))
-
-
-def _head_matrix(perf: Performance, i: int, pivot: np.ndarray, face_w: float, margin: int) -> np.ndarray:
-    """Stage -> frame: roll about the neck, nods and turns as small shifts."""
-    angle = float(perf.head_roll_deg[i])
-    dx = (float(perf.head_dx[i]) + math.sin(math.radians(float(perf.head_yaw_deg[i]))) * 0.5) * face_w
-    dy = (float(perf.head_dy[i]) + math.sin(math.radians(float(perf.head_pitch_deg[i]))) * 0.5) * face_w
-    matrix = cv2.getRotationMatrix2D((float(pivot[0]), float(pivot[1])), angle, 1.0 + float(perf.head_pitch_deg[i]) * 0.001)
-    matrix[0, 2] += dx - margin
-    matrix[1, 2] += dy - margin
-    return matrix
+    key = warper.quantise_eyes(perf.blink[i], perf.brow_raise[i])
+    if key != shown:
+        working[warper.eye_region.slices()] = portrait.eyes(*key)
+    return key

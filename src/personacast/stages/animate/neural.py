@@ -131,16 +131,23 @@ class NeuralAnimator:
         working = source.copy()
         head = HeadMotion(portrait.stage, portrait.warper.down)
         pasted: tuple[int, int, int, int] | None = None
+        eyes = None  # the eye shape drawn into the working stage
         for batch in self._batches(range(plan.start_frame, plan.end_frame)):
             crops = np.repeat(crop[None], len(batch), axis=0)
             drawn = self._model.sync(crops, crops, features, batch)
             for i, mouth in zip(batch, drawn):
+                rewritten = []
                 if pasted is not None:  # the last frame's mouth goes before this one's is drawn
                     x0, y0, x1, y1 = pasted
                     working[y0:y1, x0:x1] = source[y0:y1, x0:x1]
-                warp_eyes(working, portrait, perf, i)
+                    rewritten.append(pasted)
+                # Drawn every frame: restoring the mouth's rectangle may have covered them.
+                if (key := warp_eyes(working, portrait, perf, i)) != eyes:
+                    eyes = key
+                    rewritten.append(portrait.warper.eye_region.rect)
                 pasted = paste_face(working, transform, crop, mouth)
-                yield head.frame(working, perf, i)
+                rewritten.append(pasted)
+                yield head.frame(working, perf, i, rewritten)
 
     def _moving_frames(self, moving: MovingStage, plan: ScenePlan, fps: float, features: Any) -> Iterator[FramePatch]:
         size = self._model.crop_size

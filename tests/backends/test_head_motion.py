@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from personacast.stages.animate.head_motion import HOLD_PX, HeadMotion
+from personacast.stages.animate.landmark_warp import LandmarkWarpAnimator, ScenePlan, warp_eyes, warp_mouth
+from personacast.stages.perform.performance import Performance
+
+SIZE = (540, 960)
+
+
+@pytest.fixture(scope="module")
+def portrait_prepared(portrait):
+    from personacast.settings import Settings
+
+    animator = LandmarkWarpAnimator(Settings())
+    return animator, animator.prepare(portrait, SIZE)
+
+
+def performance(head_dx, jaw_open) -> Performance:
+    n = len(head_dx)
+    zero = np.zeros(n, np.float32)
+    curves = {name: zero for name in ("lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg", "head_roll_deg", "head_dy", "brow_raise")}
+    return Performance(fps=30, head_dx=np.asarray(head_dx, np.float32), jaw_open=np.asarray(jaw_open, np.float32), **curves)
+
+
+def exact_frames(portrait, perf):
+    """Every frame warped whole at its own pose: what the hold approximates."""
+    working = portrait.stage.image.copy()
+    head = HeadMotion(portrait.stage, portrait.warper.down)
+    frames = []
+    for i in range(perf.frame_count):
+        warp_mouth(working, portrait, perf, i)
+        warp_eyes(working, portrait, perf, i)
+        frames.append(head.frame(working, perf, i).full())
+    return frames
+
+
+def test_the_head_holds_its_pose_within_half_a_pixel_while_the_mouth_keeps_moving(portrait_prepared):
+    animator, portrait = portrait_prepared
+    # head_dx is in face widths; the middle of the head region moves by all of it. The
+    # head starts 8 px off its rest, so the changes must be found where it moved them.
+    face_w = portrait.stage.landmarks.width_px
+    start, small, large = 8 / face_w, 0.8 * HOLD_PX / face_w, 1.2 * HOLD_PX / face_w
+    perf = performance(start + np.array([0, small / 2, small, large, large]), [0, 0.6, 1.0, 0.3, 0.3])
+    # A patch buffer is drawn into again two frames later: each frame is kept as it comes.
+    patches, frames = zip(*((patch, patch.full()) for patch in animator.frames([ScenePlan(portrait, 0, perf.frame_count)], perf)))
+
+    # Frames 1-2 keep frame 0's pose, frame 3 is past the limit and moves, frame 4
+    # repeats frame 3 exactly.
+    assert [patch.changes is not None for patch in patches] == [False, True, True, False, True]
+    held_pose = performance(start + np.array([0, 0, 0, large, large]), perf.jaw_open)
+    exact = exact_frames(portrait, held_pose)
+    for got, want in zip(frames, exact):
+        assert np.array_equal(got, want)
+    assert not np.array_equal(exact_frames(portrait, perf)[2], frames[2])  # the hold is real
+
+    # A held frame names every pixel it changed, and its mouth did change.
+    for i in (1, 2):
+        outside = np.ones(frames[i].shape[:2], bool)
+        for x0, y0, x1, y1 in patches[i].changes.rects:
+            outside[y0:y1, x0:x1] = False
+        diff = np.abs(frames[i].astype(int) - frames[i - 1]).max(-1)
+        assert not diff[outside].any()
+        assert diff[~outside].max() > 30
+    assert patches[4].changes.rects == ()
+
+
+def test_without_the_mouth_and_eyes_named_the_head_is_warped_whole(portrait_prepared):
+    _, portrait = portrait_prepared
+    perf = performance([0, 0], [0, 1.0])
+    working = portrait.stage.image.copy()
+    head = HeadMotion(portrait.stage, portrait.warper.down)
+    first = head.frame(working, perf, 0)
+    warp_mouth(working, portrait, perf, 1)
+    second = head.frame(working, perf, 1)
+    assert first.changes is None and second.changes is None
+    assert not np.array_equal(first.full(), second.full())
