@@ -24,7 +24,7 @@ import numpy as np
 from ...face import landmarks as lm
 from ...face.landmarks import FaceLandmarks, FaceMeshDetector
 from ...face.mouth_interior import MouthInterior
-from ...face.warp import FaceWarper, Region
+from ...face.warp import FaceWarper
 from ...media.canvas import FramePatch
 from ...media.image import load_rgb
 from ...settings import Settings
