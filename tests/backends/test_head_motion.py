@@ -35,21 +35,25 @@ def exact_frames(portrait, perf):
     return frames
 
 
+def frames_and_patches(animator, portrait, perf):
+    # A patch buffer is drawn into again two frames later: each frame is kept as it comes.
+    patches = animator.frames([ScenePlan(portrait, 0, perf.frame_count)], perf)
+    return zip(*((patch, patch.full()) for patch in patches))
+
+
 def test_the_head_holds_its_pose_within_half_a_pixel_while_the_mouth_keeps_moving(portrait_prepared):
     animator, portrait = portrait_prepared
     # head_dx is in face widths; the middle of the head region moves by all of it. The
     # head starts 8 px off its rest, so the changes must be found where it moved them.
     face_w = portrait.stage.landmarks.width_px
-    start, small, large = 8 / face_w, 0.8 * HOLD_PX / face_w, 1.2 * HOLD_PX / face_w
-    perf = performance(start + np.array([0, small / 2, small, large, large]), [0, 0.6, 1.0, 0.3, 0.3])
-    # A patch buffer is drawn into again two frames later: each frame is kept as it comes.
-    patches, frames = zip(*((patch, patch.full()) for patch in animator.frames([ScenePlan(portrait, 0, perf.frame_count)], perf)))
+    start, near, far = 8 / face_w, 0.8 * HOLD_PX / face_w, 6 / face_w
+    perf = performance(start + np.array([0, near, near, far, far]), [0, 0.6, 1.0, 0.3, 0.3])
+    patches, frames = frames_and_patches(animator, portrait, perf)
 
     # Frames 1-2 keep frame 0's pose, frame 3 is past the limit and moves, frame 4
     # repeats frame 3 exactly.
     assert [patch.changes is not None for patch in patches] == [False, True, True, False, True]
-    held_pose = performance(start + np.array([0, 0, 0, large, large]), perf.jaw_open)
-    exact = exact_frames(portrait, held_pose)
+    exact = exact_frames(portrait, performance(start + np.array([0, 0, 0, far, far]), perf.jaw_open))
     for got, want in zip(frames, exact):
         assert np.array_equal(got, want)
     assert not np.array_equal(exact_frames(portrait, perf)[2], frames[2])  # the hold is real
@@ -63,6 +67,21 @@ def test_the_head_holds_its_pose_within_half_a_pixel_while_the_mouth_keeps_movin
         assert not diff[outside].any()
         assert diff[~outside].max() > 30
     assert patches[4].changes.rects == ()
+
+
+def test_a_steadily_moving_head_holds_a_pose_from_a_little_ahead(portrait_prepared):
+    animator, portrait = portrait_prepared
+    step = 0.3 * HOLD_PX / portrait.stage.landmarks.width_px  # 0.15 px a frame
+    dx = 8 / portrait.stage.landmarks.width_px + step * np.arange(15)
+    jaw = np.resize([0.0, 0.5, 1.0], 15)
+    patches, frames = frames_and_patches(animator, portrait, performance(dx, jaw))
+
+    # Holding frame 0's pose would last 4 frames (0.6 px off by frame 4). Frame 3's pose
+    # is within 0.45 px of frames 0 to 6, so it is the one drawn, then frame 10's.
+    assert [i for i, patch in enumerate(patches) if patch.changes is None] == [0, 7, 14]
+    shown = np.concatenate([[dx[3]] * 7, [dx[10]] * 7, [dx[14]]])
+    for got, want in zip(frames, exact_frames(portrait, performance(shown, jaw))):
+        assert np.array_equal(got, want)
 
 
 def test_without_the_mouth_and_eyes_named_the_head_is_warped_whole(portrait_prepared):
