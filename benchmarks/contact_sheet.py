@@ -46,11 +46,10 @@ def render_tiles(image: Path, size=(1080, 1920)) -> list[tuple[str, np.ndarray]]
 
     animator = LandmarkWarpAnimator(Settings())
     portrait = animator.prepare(image, size)
-    names = ("jaw_open", "lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg",
-             "head_roll_deg", "head_dx", "head_dy", "brow_raise")
     chosen = poses()
-    curves = {n: np.array([pose.get(n, 0.0) for _, pose in chosen], np.float32) for n in names}
-    performance = Performance(fps=30, **curves)
+    named = {name for _, pose in chosen for name in pose}
+    curves = {name: [pose.get(name, 0.0) for _, pose in chosen] for name in named}
+    performance = Performance.at_rest(30, len(chosen), **curves)
     frames = [p.full() for p in animator.frames([ScenePlan(portrait, 0, len(chosen))], performance)]
     m = portrait.stage.margin_px
     x0, y0, x1, y1 = (v - m for v in portrait.stage.landmarks.bbox)

@@ -17,10 +17,7 @@ def portrait_prepared(portrait):
 
 
 def performance(head_dx, jaw_open) -> Performance:
-    n = len(head_dx)
-    zero = np.zeros(n, np.float32)
-    curves = {name: zero for name in ("lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg", "head_roll_deg", "head_dy", "brow_raise")}
-    return Performance(fps=30, head_dx=np.asarray(head_dx, np.float32), jaw_open=np.asarray(jaw_open, np.float32), **curves)
+    return Performance.at_rest(30, len(head_dx), head_dx=head_dx, jaw_open=jaw_open)
 
 
 def exact_frames(portrait, perf):

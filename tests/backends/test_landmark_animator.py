@@ -18,11 +18,7 @@ def prepared(portrait):
 
 
 def still(n, **curves):
-    zero = np.zeros(n, np.float32)
-    values = {name: np.asarray(curves.get(name, zero), np.float32) for name in (
-        "jaw_open", "lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg",
-        "head_roll_deg", "head_dx", "head_dy", "brow_raise")}
-    return Performance(fps=30, **values)
+    return Performance.at_rest(30, n, **curves)
 
 
 def render(prepared, perf):

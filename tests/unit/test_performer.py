@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
 from personacast.models import Phone, Timeline, Word
+from personacast.stages.perform.performance import Performance
 from personacast.stages.perform.performer import DefaultPerformer
 from personacast.stages.perform.visemes import viseme_for
 
@@ -63,3 +65,15 @@ def test_emphasised_words_raise_the_brows():
     keen = DefaultPerformer().perform(marked, 30, 75, seed=2)
     assert calm.brow_raise.max() < 0.05
     assert keen.brow_raise[45:55].max() > 0.8 and keen.brow_raise[:30].max() < 0.05
+
+
+def test_a_performance_at_rest_but_for_the_curves_given():
+    perf = Performance.at_rest(24, 3, jaw_open=[0, 0.5, 1], head_dx=np.array([0.1, 0.2, 0.3]))
+    assert perf.fps == 24 and perf.frame_count == 3
+    assert perf.jaw_open.dtype == np.float32 and perf.jaw_open.tolist() == [0, 0.5, 1]
+    assert np.allclose(perf.head_dx, [0.1, 0.2, 0.3])
+    assert not perf.blink.any() and perf.brow_raise.shape == (3,)
+    with pytest.raises(TypeError, match="jaw_opne"):
+        Performance.at_rest(24, 3, jaw_opne=[0, 0, 0])
+    with pytest.raises(ValueError, match="blink"):
+        Performance.at_rest(24, 3, blink=[0, 1])

@@ -16,9 +16,7 @@ FPS = 24
 
 
 def performance(count, **curves):
-    zero = np.zeros(count, np.float32)
-    names = ("jaw_open", "lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg", "head_roll_deg", "head_dx", "head_dy", "brow_raise")
-    return Performance(fps=FPS, **{name: np.asarray(curves.get(name, zero), np.float32) for name in names})
+    return Performance.at_rest(FPS, count, **curves)
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,7 @@ def voice(tmp_path_factory) -> VoiceTrack:
 
 
 def performance(**curves) -> Performance:
-    zero = np.zeros(FRAMES, np.float32)
-    names = ("jaw_open", "lip_width", "lip_close", "blink", "head_pitch_deg", "head_yaw_deg", "head_roll_deg", "head_dx", "head_dy", "brow_raise")
-    return Performance(fps=FPS, **{name: np.asarray(curves.get(name, zero), np.float32) for name in names})
+    return Performance.at_rest(FPS, FRAMES, **curves)
 
 
 def render(animator, portrait, start=0, end=FRAMES, perf=None):

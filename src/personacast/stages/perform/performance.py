@@ -33,6 +33,20 @@ class Performance:
     def frame_count(self) -> int:
         return int(self.jaw_open.size)
 
+    @classmethod
+    def at_rest(cls, fps: int, frame_count: int, **curves) -> "Performance":
+        """``frame_count`` frames with every control at rest (0) but the ``curves`` given,
+        each ``frame_count`` values long: poses chosen by hand, for stills and tests."""
+        names = [f.name for f in fields(cls) if f.name != "fps"]
+        unknown = sorted(set(curves) - set(names))
+        if unknown:
+            raise TypeError(f"unknown controls {unknown}; a Performance has {names}")
+        values = {name: np.asarray(curves.get(name, np.zeros(frame_count)), np.float32) for name in names}
+        wrong = sorted(name for name, value in values.items() if value.shape != (frame_count,))
+        if wrong:
+            raise ValueError(f"{wrong} must have {frame_count} values each")
+        return cls(fps=fps, **values)
+
     def _curves(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "fps"}
 
