@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyloudnorm
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.optimize import brentq
 from scipy.signal import resample_poly
 
 SILENCE_LUFS = -70.0  # BS.1770's absolute gate: anything quieter counts as silence
@@ -24,6 +25,11 @@ _PEAK_RETRIES = 3
 # the reconstructed peaks between samples can land a hair above the planned level.
 _LIMITER_MARGIN_DB = 0.1
 _LUFS_TOLERANCE = 0.1
+# Samples per block of the model the gain is searched on (1/3 ms at 48 kHz: the
+# limiter's 5 ms ramp still spans 15 blocks).
+_MODEL_BLOCK = 16
+# Beyond this much gain over the unlimited estimate the target is out of reach.
+_MAX_EXTRA_GAIN_DB = 60.0
 
 
 def measure(samples: np.ndarray, rate_hz: int) -> tuple[float, float]:
@@ -82,26 +88,74 @@ def _to_target(
     threshold_db: float,
     loudness: float,
 ) -> np.ndarray:
-    """Find the gain that, after limiting, lands on the target (secant steps).
+    """Find the gain that, after limiting, lands on the target.
 
-    Limiting takes back part of every extra dB, the more so the harder it works, so a
-    plain "add the error" step converges slowly on peaky material; the secant slope
-    measures how much of a dB actually arrives.
+    Limiting takes back more of every extra dB the harder it works (on Piper's speech
+    the last dB of gain raised the loudness by 0.15 LU), so stepping on measurements
+    alone took six full passes. The gain is searched on ``_LimitedLoudness``, a cheap
+    model of the limited loudness whose error against the real measurement barely
+    moves with the gain (0.54-0.55 LU over the last 2 dB there); each real measurement
+    only corrects that offset, and the first or second lands within the tolerance.
     """
-    gain_db = target_lufs - loudness
-    slope, previous = 1.0, None
+    model = _LimitedLoudness(x, envelope_db, rate_hz, threshold_db)
+    gain_db = 0.0
+    offset = loudness - model.loudness(gain_db)
     for _ in range(_PASSES):
+        gain_db = model.gain_for(target_lufs - offset)
         attenuation = _limiter_attenuation(envelope_db + gain_db, rate_hz, threshold_db)
         out = x * _db_to_gain(gain_db - attenuation)[:, None]
         loudness = _integrated_lufs(out, rate_hz)
-        error = target_lufs - loudness
-        if abs(error) <= _LUFS_TOLERANCE:
+        if abs(target_lufs - loudness) <= _LUFS_TOLERANCE:
             break
-        if previous is not None and gain_db != previous[0]:
-            slope = float(np.clip((loudness - previous[1]) / (gain_db - previous[0]), 0.05, 1.0))
-        previous = (gain_db, loudness)
-        gain_db += error / slope
+        offset = loudness - model.loudness(gain_db)
     return out
+
+
+class _LimitedLoudness:
+    """Gated loudness of the limited signal, modelled on blocks of ``_MODEL_BLOCK``
+    samples: the limiter runs on each block's loudest level and the power is
+    unweighted. Its absolute value is off (no K-weighting), but its change with
+    the gain tracks the real one closely, for about 2 ms a reading on 30 s of
+    speech where limiting and measuring the real signal take about 50 ms."""
+
+    def __init__(self, x: np.ndarray, envelope_db: np.ndarray, rate_hz: int, threshold_db: float) -> None:
+        block = _MODEL_BLOCK if x.shape[0] >= 2 * _MODEL_BLOCK else 1
+        n = x.shape[0] // block * block
+        self._rate = rate_hz / block
+        self._threshold_db = threshold_db
+        self._level_db = _block_max(envelope_db[:n], block)
+        self._power = (x[:n] ** 2).sum(axis=1).reshape(-1, block).mean(axis=1)
+        self._gate_len = max(1, min(len(self._power), round(_GATE_BLOCK_S * self._rate)))
+        self._gate_step = max(1, self._gate_len // 4)
+
+    def loudness(self, gain_db: float) -> float:
+        needed = np.maximum(self._level_db + gain_db - self._threshold_db, 0.0)
+        attenuation = _smoothed_attenuation(needed, self._rate)
+        power = self._power * _db_to_gain(2 * (gain_db - attenuation))
+        # The gating of BS.1770: 400 ms blocks every 100 ms, absolute then relative gate.
+        total = np.concatenate([[0.0], np.cumsum(power)])
+        starts = np.arange(0, len(power) - self._gate_len + 1, self._gate_step)
+        blocks = (total[starts + self._gate_len] - total[starts]) / self._gate_len
+        with np.errstate(divide="ignore"):
+            levels = 10 * np.log10(blocks)
+        kept = blocks[levels > SILENCE_LUFS]
+        if kept.size == 0:
+            return SILENCE_LUFS
+        relative = 10 * np.log10(kept.mean()) - 10
+        return float(10 * np.log10(blocks[(levels > SILENCE_LUFS) & (levels > relative)].mean()))
+
+    def gain_for(self, loudness: float) -> float:
+        """The gain at which the model reaches ``loudness``; past what limiting lets
+        through, the gain that comes closest within reason."""
+        low = loudness - self.loudness(0.0)  # limiting only ever takes loudness back
+        if self.loudness(low) >= loudness:
+            return low
+        high = low + 6.0
+        while self.loudness(high) < loudness:
+            if high - low > _MAX_EXTRA_GAIN_DB:
+                return high
+            high += 2 * (high - low)
+        return float(brentq(lambda g: self.loudness(g) - loudness, low, high, xtol=0.005))
 
 
 def _as_2d(samples: np.ndarray) -> np.ndarray:
@@ -138,12 +192,22 @@ def _oversampled_envelope(x: np.ndarray) -> np.ndarray:
     """Per-base-sample max of |signal| over its 4x interpolation, channels linked."""
     envelope = np.zeros(x.shape[0])
     for channel in x.T:
-        blocks = _upsampled(channel).reshape(-1, OVERSAMPLE)
-        np.maximum(envelope, blocks.max(axis=1), out=envelope)
-        np.maximum(envelope, -blocks.min(axis=1), out=envelope)
+        np.maximum(envelope, _block_max(np.abs(_upsampled(channel)), OVERSAMPLE), out=envelope)
     # Inter-sample peaks just before a sample belong to it as much as those after.
     envelope[1:] = np.maximum(envelope[1:], envelope[:-1])
     return envelope
+
+
+def _block_max(values: np.ndarray, block: int) -> np.ndarray:
+    """The largest of each ``block`` consecutive values (the length a multiple of it).
+
+    Taken as maxima of strided views: numpy reduces a short last axis, as in
+    ``reshape(-1, 4).max(axis=1)``, about 8x slower.
+    """
+    largest = values[0::block].copy()
+    for phase in range(1, block):
+        np.maximum(largest, values[phase::block], out=largest)
+    return largest
 
 
 def _upsampled(channel: np.ndarray) -> np.ndarray:
@@ -155,14 +219,18 @@ def _abs_max(values: np.ndarray) -> float:
     return float(max(values.max(), -values.min())) if values.size else 0.0
 
 
-def _limiter_attenuation(level_db: np.ndarray, rate_hz: int, threshold_db: float) -> np.ndarray:
-    """Look-ahead peak limiter: dB of attenuation per base sample for this level.
+def _limiter_attenuation(level_db: np.ndarray, rate_hz: float, threshold_db: float) -> np.ndarray:
+    """Look-ahead peak limiter: dB of attenuation per base sample for this level."""
+    return _smoothed_attenuation(np.maximum(level_db - threshold_db, 0.0), rate_hz)
+
+
+def _smoothed_attenuation(needed: np.ndarray, rate_hz: float) -> np.ndarray:
+    """At least ``needed`` dB everywhere, as a gain curve without steps.
 
     The attenuation rises as a linear ramp over the look-ahead window, so it is fully
     in place when the peak arrives, and decays exponentially afterwards: no steps, so
     no clicks. Every stage is a vectorised filter, so this stays fast on long audio.
     """
-    needed = np.maximum(level_db - threshold_db, 0.0)
     if not np.any(needed > 0):
         return needed
     held = _release(needed, _RELEASE_S * rate_hz)
