@@ -38,19 +38,26 @@ def frames_and_patches(animator, portrait, perf):
     return zip(*((patch, patch.full()) for patch in patches))
 
 
+def on_a_fine_grid(face_widths):
+    """Head shifts (in face widths) whose midpoints float32 holds exactly, so a pose
+    halfway between two can be asked of the performer and compared bit for bit."""
+    return np.round(np.asarray(face_widths) * 2**16) / 2**16
+
+
 def test_the_head_holds_its_pose_within_half_a_pixel_while_the_mouth_keeps_moving(portrait_prepared):
     animator, portrait = portrait_prepared
     # head_dx is in face widths; the middle of the head region moves by all of it. The
     # head starts 8 px off its rest, so the changes must be found where it moved them.
     face_w = portrait.stage.landmarks.width_px
-    start, near, far = 8 / face_w, 0.8 * HOLD_PX / face_w, 6 / face_w
+    start, near, far = on_a_fine_grid([8 / face_w, 0.8 * HOLD_PX / face_w, 6 / face_w])
     perf = performance(start + np.array([0, near, near, far, far]), [0, 0.6, 1.0, 0.3, 0.3])
     patches, frames = frames_and_patches(animator, portrait, perf)
 
-    # Frames 1-2 keep frame 0's pose, frame 3 is past the limit and moves, frame 4
-    # repeats frame 3 exactly.
+    # Frames 0-2 show the pose halfway between theirs (0.2 px from each), frame 3 is
+    # past the limit and moves, frame 4 repeats frame 3 exactly.
     assert [patch.changes is not None for patch in patches] == [False, True, True, False, True]
-    exact = exact_frames(portrait, performance(start + np.array([0, 0, 0, far, far]), perf.jaw_open))
+    halfway = start + near / 2
+    exact = exact_frames(portrait, performance([halfway] * 3 + [start + far] * 2, perf.jaw_open))
     for got, want in zip(frames, exact):
         assert np.array_equal(got, want)
     assert not np.array_equal(exact_frames(portrait, perf)[2], frames[2])  # the hold is real
@@ -66,15 +73,16 @@ def test_the_head_holds_its_pose_within_half_a_pixel_while_the_mouth_keeps_movin
     assert patches[4].changes.rects == ()
 
 
-def test_a_steadily_moving_head_holds_a_pose_from_a_little_ahead(portrait_prepared):
+def test_a_steadily_moving_head_holds_the_pose_in_the_middle_of_a_run(portrait_prepared):
     animator, portrait = portrait_prepared
-    step = 0.3 * HOLD_PX / portrait.stage.landmarks.width_px  # 0.15 px a frame
-    dx = 8 / portrait.stage.landmarks.width_px + step * np.arange(15)
+    step = on_a_fine_grid(0.3 * HOLD_PX / portrait.stage.landmarks.width_px)  # 0.15 px a frame
+    dx = on_a_fine_grid(8 / portrait.stage.landmarks.width_px) + step * np.arange(15)
     jaw = np.resize([0.0, 0.5, 1.0], 15)
     patches, frames = frames_and_patches(animator, portrait, performance(dx, jaw))
 
-    # Holding frame 0's pose would last 4 frames (0.6 px off by frame 4). Frame 3's pose
-    # is within 0.45 px of frames 0 to 6, so it is the one drawn, then frame 10's.
+    # Holding frame 0's pose would last 4 frames (0.6 px off by frame 4). The pose
+    # halfway between frames 0 and 6, frame 3's, is within 0.45 px of all seven (frame 7
+    # would stretch the run to 1.05 px), so it is the one drawn, then frame 10's.
     assert [i for i, patch in enumerate(patches) if patch.changes is None] == [0, 7, 14]
     shown = np.concatenate([[dx[3]] * 7, [dx[10]] * 7, [dx[14]]])
     for got, want in zip(frames, exact_frames(portrait, performance(shown, jaw))):

@@ -10,16 +10,18 @@ for a 1080x1920 portrait, ~6.5 ms on one core here), and the head moves only abo
 more than ``HOLD_PX`` from the performer's (checked on the displacement grid, so at
 every pixel); in between, the frames keep the last drawn pose and only the mouth
 and eyes, drawn anew into the stage, are warped through it. The performance is known
-ahead, so the pose drawn is the one of the next few frames that stays within
-``HOLD_PX`` longest: the head leads a little, then lags a little. Half a pixel of a
-1080-wide video on a phone is well under a minute of arc at arm's length, below what
-the eye resolves, and about 60% of the frames skip the warp.
+ahead, so the pose drawn is the middle of the next few frames' head controls, over
+as many frames as it stays within ``HOLD_PX`` of: the head leads a little, then lags
+a little. Half a pixel of a 1080-wide video on a phone is well under a minute of arc
+at arm's length, below what the eye resolves, and about 70% of the frames skip the
+warp.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -57,6 +59,7 @@ class HeadMotion:
         self._cxs, self._cys = cxs.astype(np.float32), cys.astype(np.float32)
         self._weight = feather((coarse_h, coarse_w), HEAD_FEATHER)
         self._shown: np.ndarray | None = None  # the displacement grid of the pose drawn last
+        self._ahead: dict[int, np.ndarray] = {}  # displacement grids worked out while choosing a pose
         # The map is relative to each patch pixel: a patch pixel at rest shows the stage
         # pixel this far away, and the head's motion adds to it.
         self._at_rest = (head.x0 + margin, head.y0 + margin)
@@ -95,40 +98,47 @@ class HeadMotion:
         return FramePatch(self.still, patch, hx, hy, token, changes)
 
     def _displacement(self, perf: Performance, i: int) -> np.ndarray:
-        """(2, gy, gx): how far from its rest each grid point's source is for frame ``i``.
+        """(2, gy, gx): how far from its rest each grid point's source is for frame ``i``."""
+        moved = self._ahead.pop(i, None)
+        return self._displacement_at(HeadPose.of(perf, i)) if moved is None else moved
+
+    def _displacement_at(self, pose: HeadPose) -> np.ndarray:
+        """The displacement grid of ``pose``.
 
         Frame pixel p shows stage point p + margin when still and inv(p) when the head
         has moved; the feather blends the two so the motion fades out to the edge.
         """
         margin = self.margin
-        inv = cv2.invertAffineTransform(head_matrix(perf, i, self.pivot, self.face_w, margin))
+        inv = cv2.invertAffineTransform(head_matrix(pose, self.pivot, self.face_w, margin))
         moved = np.empty((2, *self._weight.shape), np.float32)
         moved[0] = self._weight * ((inv[0, 0] - 1) * self._cxs + inv[0, 1] * self._cys + (inv[0, 2] - margin))
         moved[1] = self._weight * (inv[1, 0] * self._cxs + (inv[1, 1] - 1) * self._cys + (inv[1, 2] - margin))
         return moved
 
     def _pose_to_hold(self, perf: Performance, i: int, now: np.ndarray) -> np.ndarray:
-        """Of the poses of frames ``i`` onwards that are within HOLD_PX of frame ``i``'s
-        (``now``), the one that stays within HOLD_PX of the performer's for the most
-        frames; the earliest of equals."""
+        """The displacement of a pose within HOLD_PX of the performer's for as many frames
+        from ``i`` (whose displacement is ``now``) on as one pose can be, up to
+        LOOKAHEAD_FRAMES: the middle of their head controls.
+
+        Per grid point, the deviation of a candidate from the run's frames is largest
+        against the highest or the lowest of them, so keeping those two bounds checks a
+        run in two comparisons however long it is.
+        """
         end = min(perf.frame_count, i + LOOKAHEAD_FRAMES)
-        poses = {i: now}
-
-        def pose(k: int) -> np.ndarray:
-            if k not in poses:
-                poses[k] = self._displacement(perf, k)
-            return poses[k]
-
-        best, longest = now, 0
-        for m in range(i, end):
-            candidate = pose(m)
-            if _apart(candidate, now) > HOLD_PX:
+        poses = [HeadPose.of(perf, i)]
+        high, low = now.copy(), now.copy()
+        best = now
+        for k in range(i + 1, end):
+            moved = self._ahead[k] = self._displacement_at(HeadPose.of(perf, k))
+            np.maximum(high, moved, out=high)
+            np.minimum(low, moved, out=low)
+            if _apart(high, low) > 2 * HOLD_PX:
+                break  # no one pose is within HOLD_PX of both extremes
+            poses.append(HeadPose.of(perf, k))
+            candidate = self._displacement_at(HeadPose.middle(poses))
+            if max(float((high - candidate).max()), float((candidate - low).max())) > HOLD_PX:
                 break
-            k = i + 1
-            while k < end and _apart(pose(k), candidate) <= HOLD_PX:
-                k += 1
-            if k - i > longest:
-                best, longest = candidate, k - i
+            best = candidate
         return best
 
     def _update_map(self, moved: np.ndarray) -> None:
@@ -186,12 +196,34 @@ def feather(shape: tuple[int, int], fraction: float) -> np.ndarray:
     return np.outer(ramp(h), ramp(w))
 
 
-def head_matrix(perf: Performance, i: int, pivot: np.ndarray, face_w: float, margin: int) -> np.ndarray:
+class HeadPose(NamedTuple):
+    """One frame's head controls (see Performance)."""
+
+    pitch_deg: float
+    yaw_deg: float
+    roll_deg: float
+    dx: float
+    dy: float
+
+    @classmethod
+    def of(cls, perf: Performance, i: int) -> "HeadPose":
+        return cls(
+            float(perf.head_pitch_deg[i]), float(perf.head_yaw_deg[i]), float(perf.head_roll_deg[i]),
+            float(perf.head_dx[i]), float(perf.head_dy[i]),
+        )
+
+    @classmethod
+    def middle(cls, poses: Sequence["HeadPose"]) -> "HeadPose":
+        """Each control halfway between its extremes over ``poses``."""
+        controls = np.array(poses)
+        return cls(*((controls.max(axis=0) + controls.min(axis=0)) / 2).tolist())
+
+
+def head_matrix(pose: HeadPose, pivot: np.ndarray, face_w: float, margin: int) -> np.ndarray:
     """Stage -> frame: roll about the neck, nods and turns as small shifts."""
-    angle = float(perf.head_roll_deg[i])
-    dx = (float(perf.head_dx[i]) + math.sin(math.radians(float(perf.head_yaw_deg[i]))) * 0.5) * face_w
-    dy = (float(perf.head_dy[i]) + math.sin(math.radians(float(perf.head_pitch_deg[i]))) * 0.5) * face_w
-    matrix = cv2.getRotationMatrix2D((float(pivot[0]), float(pivot[1])), angle, 1.0 + float(perf.head_pitch_deg[i]) * 0.001)
+    dx = (pose.dx + math.sin(math.radians(pose.yaw_deg)) * 0.5) * face_w
+    dy = (pose.dy + math.sin(math.radians(pose.pitch_deg)) * 0.5) * face_w
+    matrix = cv2.getRotationMatrix2D((float(pivot[0]), float(pivot[1])), pose.roll_deg, 1.0 + pose.pitch_deg * 0.001)
     matrix[0, 2] += dx - margin
     matrix[1, 2] += dy - margin
     return matrix
