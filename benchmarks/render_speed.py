@@ -151,7 +151,7 @@ def _floor_audio(result, preset, settings: object) -> tuple[object, float]:
     _, rate = read_wav(wavs[0])
     track = VoiceTrack(audio_path=wavs[0], sample_rate_hz=rate, duration_s=result.duration_s, timeline=result.timeline, engine="piper")
     started = time.perf_counter()
-    audio, _ = prepare_audio(track, preset)
+    audio = prepare_audio(track, preset).samples
     return audio, time.perf_counter() - started
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from personacast.media.canvas import FramePatch
-from personacast.media.encode import AUDIO_RATE_HZ
+from personacast.media.encode import AUDIO_RATE_HZ, encode_aac
 from personacast.media.probe import probe
 from personacast.models import CaptionStyle, RenderSpec, Timeline, VoiceTrack
 from personacast.settings import Settings
@@ -36,7 +36,7 @@ def test_slow_audio_preparation_waits_at_the_lag_limit_and_the_file_stays_interl
         release.wait(timeout=20)
         time.sleep(0.3)  # had the composer not stopped at the limit, it would run on now
         ready_after["frames"] = len(encoded)
-        return tone, None
+        return composer.PreparedAudio(tone, encode_aac(tone), None)
 
     def on_frame(count):
         encoded.append(count)

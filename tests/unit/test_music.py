@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from personacast.errors import ConfigError, MediaError, PersonacastError
 from personacast.media import loudness
-from personacast.media.encode import aac_roundtrip
 from personacast.media.wav import write_wav
 from personacast.models import Character, MusicBed, MusicSpec, Scene, Script, Timeline, VoiceTrack, Word
 from personacast.stages.compose.composer import prepare_audio
@@ -136,7 +135,7 @@ def test_a_long_file_is_trimmed_from_start_s(tmp_path):
 
 def test_music_is_ducked_under_the_words_measured_on_the_mix(voice):
     spec = MusicSpec(source="calm", duck_db=-10, fade_in_s=0.3, fade_out_s=0.3)
-    mix, report = prepare_audio(voice, get_preset("tiktok"), spec)
+    mix, _, report = prepare_audio(voice, get_preset("tiktok"), spec)
     music = _music_in(mix)
     during_words = np.concatenate([_at(music, start, end) for start, end in SPEECH])
     in_pauses = np.concatenate([_at(music, 2.5 + RELEASE_S, 5.5 - ATTACK_S), _at(music, 7.5 + RELEASE_S, 9.6)])
@@ -161,7 +160,7 @@ def test_music_comes_back_up_between_words_only_in_real_pauses():
 
 def test_music_fades_in_and_out(voice):
     spec = MusicSpec(source="upbeat", fade_in_s=1.0, fade_out_s=1.5)
-    mix, _ = prepare_audio(voice, get_preset("tiktok"), spec)
+    mix = prepare_audio(voice, get_preset("tiktok"), spec).samples
     music = _music_in(mix)
     middle = _rms_db(_at(music, 3.0, 5.0))
     assert _rms_db(_at(music, 0.0, 0.1)) < middle - 10
@@ -170,21 +169,21 @@ def test_music_fades_in_and_out(voice):
 
 def test_music_level_follows_volume_db(voice):
     for volume_db in (-24.0, -12.0):
-        _, report = prepare_audio(voice, get_preset("tiktok"), MusicSpec(source="lofi", volume_db=volume_db))
+        report = prepare_audio(voice, get_preset("tiktok"), MusicSpec(source="lofi", volume_db=volume_db)).music
         assert report.pause_level_lu == pytest.approx(volume_db, abs=1.5)
         assert report.speech_level_lu == pytest.approx(volume_db - 10, abs=1.5)
 
 
 @pytest.mark.parametrize("source", ["calm", "upbeat", "lofi"])
 def test_the_mix_is_delivered_at_minus_14_lufs_under_the_peak_limit(voice, source):
-    mix, _ = prepare_audio(voice, get_preset("tiktok"), MusicSpec(source=source, volume_db=-8))
-    lufs, peak = loudness.measure(aac_roundtrip(mix), RATE)
+    mix, aac, _ = prepare_audio(voice, get_preset("tiktok"), MusicSpec(source=source, volume_db=-8))
+    lufs, peak = loudness.measure(aac.decoded(), RATE)
     assert abs(lufs + 14) <= 0.5 and peak <= -1.0
     assert loudness.integrated_lufs(mix, RATE) == loudness.measure(mix, RATE)[0]
 
 
 def test_no_music_leaves_the_voice_alone(voice):
-    alone, report = prepare_audio(voice, get_preset("tiktok"))
+    alone, _, report = prepare_audio(voice, get_preset("tiktok"))
     assert report is None
     assert np.abs(_at(alone, 2.7, 5.3)).max() < 1e-4  # silence in the pause stays silence
 

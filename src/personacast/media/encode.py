@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +61,10 @@ class Mp4Writer:
         self._width, self._height = size
         self._free_frames: queue.SimpleQueue = queue.SimpleQueue()
         audio = self._container.add_stream("aac", rate=AUDIO_RATE_HZ)
-        # Mono: the voice is mono, and dual-mono stereo would measure +3 LU louder.
-        audio.layout = "mono"
-        audio.bit_rate = AUDIO_BITRATE
-        audio.options = AAC_OPTIONS
+        _configure_aac(audio)
         self._audio = audio
         self._audio_pts = 0
+        self._aac_muxed = 0  # packets of an AacTrack muxed so far
         self._frames = 0
 
     def video_frame(self, yuv_i420: np.ndarray):
@@ -101,17 +100,23 @@ class Mp4Writer:
         self._free_frames.put(frame)
 
     def write_audio(self, samples: np.ndarray) -> None:
-        """Mono float32 samples at 48 kHz."""
-        import av
-
+        """Mono float32 samples at 48 kHz, encoded here."""
         if samples.size == 0:
             return
-        planar = np.ascontiguousarray(samples.astype(np.float32)[None, :])
-        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="mono")
-        frame.sample_rate = AUDIO_RATE_HZ
-        frame.pts = self._audio_pts
+        frame = _audio_frame(samples, self._audio_pts)
         self._audio_pts += samples.size
         self._container.mux(self._audio.encode(frame))
+
+    def write_aac(self, track: AacTrack, until_sample: int | None = None) -> None:
+        """The packets of ``track`` that start before ``until_sample`` (all when None)
+        and are not muxed yet. A file takes its audio either this way or through
+        ``write_audio``, not both."""
+        packets = track.packets
+        while self._aac_muxed < len(packets) and (until_sample is None or packets[self._aac_muxed].pts < until_sample):
+            packet = packets[self._aac_muxed]
+            packet.stream = self._audio
+            self._container.mux(packet)
+            self._aac_muxed += 1
 
     @property
     def frames_written(self) -> int:
@@ -129,34 +134,68 @@ class Mp4Writer:
             pass
 
 
-def aac_roundtrip(samples: np.ndarray, chunk: int = 1600) -> np.ndarray:
-    """Encode mono 48 kHz audio as the writer does and decode it again.
+@dataclass(frozen=True)
+class AacTrack:
+    """Mono 48 kHz audio encoded once, exactly as the writer would encode it.
 
-    AAC can ring above the peaks it was given; checking the decoded result is the
-    only reliable way to know the delivered true peak.
+    The render checks the decoded result's true peak and then muxes these very
+    packets, so the delivered audio is the audio that was checked and nothing is
+    encoded twice. A writer muxes the packets once (muxing rebases them in place).
     """
-    import io
 
+    packets: tuple  # av.Packet, timestamps in samples; the first ones carry the encoder's priming
+    extradata: bytes
+    sample_count: int
+
+    def decoded(self) -> np.ndarray:
+        """What a player hears: float32 samples aligned with the input. AAC can ring
+        above the peaks it was given, so this is where the delivered true peak is read."""
+        import av
+
+        decoder = av.CodecContext.create("aac", "r")
+        decoder.extradata = self.extradata
+        frames = [frame for packet in self.packets for frame in decoder.decode(packet)] + list(decoder.decode(None))
+        if not frames:
+            return np.zeros(0, np.float32)
+        # The encoder starts its first packet this many samples early (its priming);
+        # the MP4 edit list hides them from a player, so they are dropped here too.
+        priming = max(0, -int(self.packets[0].pts))
+        samples = np.concatenate([frame.to_ndarray()[0] for frame in frames])
+        return samples[priming : priming + self.sample_count]
+
+
+def encode_aac(samples: np.ndarray, chunk: int = 1600) -> AacTrack:
+    """Mono float 48 kHz audio encoded as ``Mp4Writer`` encodes it."""
     import av
 
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("aac", rate=AUDIO_RATE_HZ)
-        stream.layout = "mono"
-        stream.bit_rate = AUDIO_BITRATE
-        stream.options = AAC_OPTIONS
-        for start in range(0, samples.size, chunk):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(samples[None, start : start + chunk], dtype=np.float32), format="fltp", layout="mono"
-            )
-            frame.sample_rate = AUDIO_RATE_HZ
-            frame.pts = start
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    buffer.seek(0)
-    with av.open(buffer) as container:
-        decoded = [frame.to_ndarray()[0] for frame in container.decode(audio=0)]
-    return np.concatenate(decoded) if decoded else np.zeros(0, np.float32)
+    encoder = av.CodecContext.create("aac", "w")
+    encoder.sample_rate = AUDIO_RATE_HZ
+    encoder.format = "fltp"
+    encoder.time_base = Fraction(1, AUDIO_RATE_HZ)
+    _configure_aac(encoder)
+    encoder.open()
+    samples = np.asarray(samples, dtype=np.float32)
+    packets = []
+    for start in range(0, samples.size, chunk):
+        packets += encoder.encode(_audio_frame(samples[start : start + chunk], start))
+    packets += encoder.encode(None)
+    return AacTrack(tuple(packets), bytes(encoder.extradata or b""), int(samples.size))
+
+
+def _configure_aac(codec) -> None:
+    # Mono: the voice is mono, and dual-mono stereo would measure +3 LU louder.
+    codec.layout = "mono"
+    codec.bit_rate = AUDIO_BITRATE
+    codec.options = AAC_OPTIONS
+
+
+def _audio_frame(samples: np.ndarray, pts: int):
+    import av
+
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[None, :], dtype=np.float32), format="fltp", layout="mono")
+    frame.sample_rate = AUDIO_RATE_HZ
+    frame.pts = pts
+    return frame
 
 
 @contextmanager

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ...media import loudness
 from ...media.audio import resample
 from ...media.canvas import FramePatch, I420Canvas
-from ...media.encode import AUDIO_RATE_HZ, EncoderSettings, Mp4Writer, aac_roundtrip, produce_in_thread, single_threaded_math
+from ...media.encode import AUDIO_RATE_HZ, AacTrack, EncoderSettings, Mp4Writer, encode_aac, produce_in_thread, single_threaded_math
 from ...media.wav import read_wav
 from ...models import Logo, MusicReport, MusicSpec, RenderSpec, VoiceTrack
 from ...settings import Settings
@@ -32,11 +33,16 @@ AAC_PEAK_RETRIES = 4
 MAX_AUDIO_LAG_FRAMES = 120
 
 
-def prepare_audio(
-    voice: VoiceTrack, preset: FormatPreset, music: MusicSpec | None = None, seed: int = 0
-) -> tuple[np.ndarray, MusicReport | None]:
+class PreparedAudio(NamedTuple):
+    samples: np.ndarray  # float32, 48 kHz mono, normalised
+    aac: AacTrack  # the samples encoded, as checked and as muxed
+    music: MusicReport | None  # what was measured on the music, if any
+
+
+def prepare_audio(voice: VoiceTrack, preset: FormatPreset, music: MusicSpec | None = None, seed: int = 0) -> PreparedAudio:
     """The voice at 48 kHz, with the music mixed under it, normalised as a whole to the
-    preset's loudness and peak limits; and what was measured on the music."""
+    preset's loudness and peak limits, and encoded; the true peak is checked on the
+    decoded AAC, which is what players get."""
     samples, rate = read_wav(voice.audio_path)
     samples = resample(samples, rate, AUDIO_RATE_HZ)
     report = None
@@ -47,12 +53,13 @@ def prepare_audio(
     ceiling = TRUE_PEAK_CEILING_DBTP
     for _ in range(AAC_PEAK_RETRIES):
         normalised = loudness.normalize(mix, AUDIO_RATE_HZ, target_lufs=preset.target_lufs, max_true_peak_dbtp=ceiling)
-        delivered_peak = loudness.true_peak_dbtp(aac_roundtrip(normalised))
+        encoded = encode_aac(normalised)
+        delivered_peak = loudness.true_peak_dbtp(encoded.decoded())
         excess = delivered_peak - (preset.max_true_peak_dbtp - AAC_PEAK_MARGIN_DB)
         if excess <= 0:
             break
         ceiling -= excess + 0.2
-    return normalised, report
+    return PreparedAudio(normalised, encoded, report)
 
 
 class StandardComposer:
@@ -94,8 +101,7 @@ class StandardComposer:
             return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label, watermark]))
 
         samples_per_frame = AUDIO_RATE_HZ / fps
-        audio_written = 0
-        audio: np.ndarray | None = None
+        audio: PreparedAudio | None = None
         try:
             with single_threaded_math():
                 for index, video_frame in enumerate(produce_in_thread(frames, finish_frame)):
@@ -103,20 +109,17 @@ class StandardComposer:
                         break
                     writer.write_video(video_frame)
                     if audio is None and (prepared.done() or index >= MAX_AUDIO_LAG_FRAMES):
-                        audio, music_report = prepared.result()
+                        audio = prepared.result()
                     if audio is not None:
                         # Keep audio and video interleaved so the muxer buffers little.
-                        due = min(audio.size, int(round((index + 1) * samples_per_frame)))
-                        if due > audio_written:
-                            writer.write_audio(audio[audio_written:due])
-                            audio_written = due
+                        writer.write_aac(audio.aac, until_sample=int(round((index + 1) * samples_per_frame)))
                     if on_frame:
                         on_frame(index + 1)
                 if audio is None:
-                    audio, music_report = prepared.result()
-                writer.write_audio(audio[audio_written:])
+                    audio = prepared.result()
+                writer.write_aac(audio.aac)
                 writer.close()
         except BaseException:
             writer.abort()
             raise
-        return music_report
+        return audio.music
