@@ -15,7 +15,10 @@ settings, interleaved as the composer does, and nothing else:
   reach (on 2 cores about 6.9 ms of CPU a frame against 8.8 ms for a talking head);
   it is printed for comparison with earlier measurements.
 
-"render stage" also includes the audio preparation that both floors leave out.
+"render stage" also includes the audio preparation that both floors leave out
+(loudness, limiter, the AAC encode and the true-peak check of its decoded result). The
+AAC is encoded once either way: the floors encode the prepared audio in the writer, the
+render muxes the packets its preparation encoded and checked.
 
 The machines this runs on are shared: each of ``--rounds`` rounds renders the script
 again (the voice comes from the cache, every other stage runs) and times both floors
