@@ -94,6 +94,44 @@ def test_recycled_encoder_frames_keep_every_picture_distinct(tmp_path):
     assert np.abs(np.array(decoded) - np.array(levels)).max() < 3
 
 
+def test_recycled_frames_filled_from_a_canvas_get_only_its_changes_and_hold_every_render(tmp_path):
+    from collections import deque
+
+    from personacast.media.canvas import FrameChanges, FramePatch, I420Canvas
+
+    rng = np.random.default_rng(7)
+    size = (96, 64)
+    scenes = [rng.integers(0, 256, (64, 96, 3), dtype=np.uint8) for _ in range(2)]
+    canvas = I420Canvas(size)
+    asked = []
+    changed_since = canvas.changed_since
+    canvas.changed_since = lambda version: asked.append(changed_since(version)) or asked[-1]
+    writer = Mp4Writer(tmp_path / "clip.mp4", size, 30, EncoderSettings.for_quality("preview"))
+    in_flight = deque()  # as in produce_in_thread: frames made ahead of the encoder
+    token = None
+    for i in range(60):
+        scene = scenes[i // 40]
+        patch = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+        # Mostly a small change inside the patch; every fifth frame the whole patch.
+        changes = FrameChanges(token, ((33, 21, 41, 27),)) if i % 5 else None
+        token = object()
+        rendered = canvas.render(FramePatch(scene, patch, 30, 18, token, changes))
+        in_flight.append((writer.video_frame(rendered, canvas), rendered.copy()))
+        if len(in_flight) > 4:
+            frame, want = in_flight.popleft()
+            assert np.array_equal(frame.to_ndarray(), want)
+            writer.write_video(frame)
+    while in_flight:
+        frame, want = in_flight.popleft()
+        assert np.array_equal(frame.to_ndarray(), want)
+        writer.write_video(frame)
+    writer.close()
+    # Recycled frames were brought up to date from the canvas's changes, not copied whole.
+    partial = [rects for rects in asked if rects is not None]
+    assert partial and all((0, 0, *size) not in rects for rects in partial[:10])
+    assert probe(tmp_path / "clip.mp4").frame_count == 60
+
+
 def test_voice_is_delivered_at_minus_14_lufs_under_the_peak_limit_after_aac(tmp_path):
     from personacast.media import loudness
     from personacast.media.wav import write_wav

@@ -8,6 +8,7 @@ producer cheaper than the encoder it feeds.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,9 +67,10 @@ class Overlay:
     def __init__(self, rgba: np.ndarray, x0: int, y0: int) -> None:
         self.rgba = rgba
         self.x0, self.y0 = x0, y0
-        alpha = rgba[..., 3:4].astype(np.uint16)
-        self._premultiplied = ((rgba[..., :3] * alpha + 127) // 255).astype(np.uint8)
-        self._keep = np.repeat((255 - alpha).astype(np.uint8), 3, axis=2)
+        alpha = cv2.merge([rgba[..., 3]] * 3)
+        # Rounded to nearest, the same as (rgb * alpha + 127) // 255 (255 is odd, so no ties).
+        self._premultiplied = cv2.multiply(np.ascontiguousarray(rgba[..., :3]), alpha, scale=1 / 255)
+        self._keep = np.subtract(255, alpha, dtype=np.uint8)
 
     @property
     def rect(self) -> Rect:
@@ -90,8 +92,13 @@ class I420Canvas:
     """Keeps the last frame in RGB and I420 and updates only what changed.
 
     ``render`` returns a (height * 3 / 2, width) I420 view of an internal buffer that
-    the next call overwrites: copy it (av.VideoFrame.from_ndarray does) before then.
+    the next call overwrites: copy it before then. A copy made after render number
+    ``version`` is brought up to date by copying only ``changed_since(version)``.
     """
+
+    # Renders whose changed rectangles are remembered: more than the frames a producer
+    # keeps in flight ahead of its encoder.
+    HISTORY = 16
 
     def __init__(self, size: tuple[int, int]) -> None:
         width, height = size
@@ -108,6 +115,17 @@ class I420Canvas:
         self._last_patch: Rect | None = None
         self._last_overlays: list[Overlay] = []
         self._last_token: object | None = None
+        self.version = 0  # renders so far
+        self._changed: deque[tuple[Rect, ...]] = deque(maxlen=self.HISTORY)
+
+    def changed_since(self, version: int) -> list[Rect] | None:
+        """The rectangles (even edges) the renders after render ``version`` rewrote, or
+        None when that is further back than the canvas remembers."""
+        back = self.version - version
+        if not 0 <= back <= len(self._changed):
+            return None
+        recent = list(self._changed)[len(self._changed) - back :]
+        return list(dict.fromkeys(rect for rects in recent for rect in rects))
 
     def render(self, frame: FramePatch, overlays: Sequence[Overlay] = ()) -> np.ndarray:
         """The frame with ``overlays`` blended on top, in order, as I420."""
@@ -151,8 +169,9 @@ class I420Canvas:
         for overlay, again in zip(overlays, redraw):
             if again:
                 overlay.blend_into(self._rgb)
-        for rect in dirty:
-            self._convert(rect)
+        converted = [self._convert(rect) for rect in dirty]
+        self._changed.append(tuple(rect for rect in converted if rect is not None))
+        self.version += 1
         self._last_patch, self._last_overlays, self._last_token = patch_rect, overlays, frame.token
         return self._i420.reshape(-1, self.size[0])
 
@@ -162,20 +181,24 @@ class I420Canvas:
         if x1 > x0 and y1 > y0:
             self._rgb[y0:y1, x0:x1] = frame.patch[y0 - frame.y0 : y1 - frame.y0, x0 - frame.x0 : x1 - frame.x0]
 
-    def _convert(self, rect: Rect) -> None:
-        # Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that
-        # makes the result identical to converting the whole frame.
+    def _convert(self, rect: Rect) -> Rect | None:
+        """Converts ``rect`` and returns the rectangle of I420 it rewrote, if any.
+
+        Chroma is subsampled 2x2, so the rectangle snaps outwards to even edges; that
+        makes the result identical to converting the whole frame.
+        """
         x0, y0, x1, y1 = _clip(rect, self._rgb.shape)
         x0, y0 = x0 & ~1, y0 & ~1
         x1, y1 = min(self.size[0], x1 + (x1 & 1)), min(self.size[1], y1 + (y1 & 1))
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         w, h = x1 - x0, y1 - y0
         packed = cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2YUV_I420).reshape(-1)
         self._y[y0:y1, x0:x1] = packed[: w * h].reshape(h, w)
         quarter = w * h // 4
         self._u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h : w * h + quarter].reshape(h // 2, w // 2)
         self._v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h + quarter :].reshape(h // 2, w // 2)
+        return x0, y0, x1, y1
 
 
 def _clip(rect: Rect, shape: tuple[int, ...]) -> Rect:

@@ -69,6 +69,8 @@ class HeadMotion:
         self._patches = [np.empty((head_h, head_w, 3), np.uint8) for _ in range(2)]
         self._frames_made = 0
         self._token: object | None = None
+        # The patch rectangles the previous frame warped, when it was held (None after a redraw).
+        self._held_rects: list[Rect] | None = None
 
     def frame(self, working: np.ndarray, perf: Performance, i: int, rewritten: Sequence[Rect] | None = None) -> FramePatch:
         """Frame ``i`` of ``working``: the stage with this frame's mouth and eyes drawn.
@@ -86,11 +88,17 @@ class HeadMotion:
             self._shown = moved if rewritten is None else self._pose_to_hold(perf, i, moved)
             self._update_map(self._shown)
             self._warp(working, patch, (0, 0, *self.head.shape[::-1]))
+            self._held_rects = None
             return FramePatch(self.still, patch, self.head.x0, self.head.y0, token)
         # The same pose as the previous frame: only what the stage changed under it.
-        np.copyto(patch, previous)
+        if self._held_rects is None:
+            np.copyto(patch, previous)
+        else:
+            # This buffer holds the frame before the previous one, at the same pose.
+            for x0, y0, x1, y1 in self._held_rects:
+                patch[y0:y1, x0:x1] = previous[y0:y1, x0:x1]
         rects = [self._reading(rect) for rect in rewritten]
-        rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
+        rects = self._held_rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
         for rect in rects:
             self._warp(working, patch, rect)
         hx, hy = self.head.x0, self.head.y0

@@ -98,7 +98,7 @@ class StandardComposer:
         )
 
         def finish_frame(index: int, frame: FramePatch):
-            return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label, watermark]))
+            return writer.video_frame(canvas.render(frame, [renderer.overlay_at(index / fps), label, watermark]), canvas)
 
         samples_per_frame = AUDIO_RATE_HZ / fps
         audio: PreparedAudio | None = None
