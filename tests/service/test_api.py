@@ -73,7 +73,30 @@ def wait_finished(api: Api, headers: dict, render_id: str, timeout_s: float = 90
 # -- a render end to end --------------------------------------------------------------------
 
 
-def test_embedded_render_end_to_end(live_api, webhook_receiver, tmp_path):
+def pause_halfway_through_the_render_stage(monkeypatch) -> None:
+    """A short render can finish its render stage between two throttled progress
+    writes; pausing once halfway, past the throttle and then for two polls of the
+    event stream, makes the in-stage progress visible however fast the machine is."""
+    from personacast.service import runner
+    from personacast.service.api.renders import SSE_POLL_S
+
+    advance = runner._StoreProgress.advance
+    paused = []
+
+    def advance_with_a_pause(self, completed):
+        if self._stage == "render" and self._total and completed == self._total // 2 and not paused:
+            paused.append(completed)
+            time.sleep(runner._PROGRESS_INTERVAL_S + 0.1)
+            advance(self, completed)
+            time.sleep(2.5 * SSE_POLL_S)
+            return
+        advance(self, completed)
+
+    monkeypatch.setattr(runner._StoreProgress, "advance", advance_with_a_pause)
+
+
+def test_embedded_render_end_to_end(live_api, webhook_receiver, tmp_path, monkeypatch):
+    pause_halfway_through_the_render_stage(monkeypatch)
     tenant, headers = live_api.tenant("acme")
     answer = post_render(live_api, {**headers, "Idempotency-Key": "first"}, webhook_url=webhook_receiver.url)
     assert answer.status_code == 202, answer.text
