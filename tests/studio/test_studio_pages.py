@@ -62,9 +62,12 @@ def test_the_queue_streams_at_most_four_renders_and_the_studio_stays_responsive(
     sign_in(page, key)
     character = _character(page, portrait, "Queue test")
     try:
+        # Long enough that the one worker is still busy with the first two or three when
+        # the queue is looked at again below: a render of "Hi." took well under a second.
+        script = "Hi, this render waits in a queue of eight so the studio can show it queued and streaming."
         for n in range(8):
             answer = page.request.post("/v1/renders", headers=STUDIO, data={
-                "character_id": character, "script": {"text": "Hi."}, "quality": "preview"})
+                "character_id": character, "script": {"text": script}, "quality": "preview"})
             assert answer.status in (201, 202), answer.text()
         page.goto("/studio/#/queue")
         _page_ready(page, "Queue")
