@@ -107,10 +107,7 @@ class I420Canvas:
         self.size = size
         self._rgb = np.zeros((height, width, 3), np.uint8)
         self._i420 = np.zeros(width * height * 3 // 2, np.uint8)
-        luma, chroma = width * height, width * height // 4
-        self._y = self._i420[:luma].reshape(height, width)
-        self._u = self._i420[luma : luma + chroma].reshape(height // 2, width // 2)
-        self._v = self._i420[luma + chroma :].reshape(height // 2, width // 2)
+        self._y, self._u, self._v = i420_planes(self._i420, width, height)
         self._background: np.ndarray | None = None
         self._last_patch: Rect | None = None
         self._last_overlays: list[Overlay] = []
@@ -192,13 +189,22 @@ class I420Canvas:
         x1, y1 = min(self.size[0], x1 + (x1 & 1)), min(self.size[1], y1 + (y1 & 1))
         if x1 <= x0 or y1 <= y0:
             return None
-        w, h = x1 - x0, y1 - y0
-        packed = cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2YUV_I420).reshape(-1)
-        self._y[y0:y1, x0:x1] = packed[: w * h].reshape(h, w)
-        quarter = w * h // 4
-        self._u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h : w * h + quarter].reshape(h // 2, w // 2)
-        self._v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = packed[w * h + quarter :].reshape(h // 2, w // 2)
+        y, u, v = i420_planes(cv2.cvtColor(self._rgb[y0:y1, x0:x1], cv2.COLOR_RGB2YUV_I420), x1 - x0, y1 - y0)
+        self._y[y0:y1, x0:x1] = y
+        self._u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = u
+        self._v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = v
         return x0, y0, x1, y1
+
+
+def i420_planes(i420: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of a packed I420 buffer (any shape) of that size."""
+    flat = i420.reshape(-1)
+    luma, chroma = width * height, width * height // 4
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + chroma].reshape(height // 2, width // 2),
+        flat[luma + chroma : luma + 2 * chroma].reshape(height // 2, width // 2),
+    )
 
 
 def _clip(rect: Rect, shape: tuple[int, ...]) -> Rect:

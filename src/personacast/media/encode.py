@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import MediaError
+from .canvas import i420_planes
 
 AUDIO_RATE_HZ = 48_000
 AUDIO_BITRATE = 128_000
@@ -41,16 +42,6 @@ class ChangeLog(Protocol):
     version: int
 
     def changed_since(self, version: int) -> list[tuple[int, int, int, int]] | None: ...
-
-
-def _i420_planes(yuv_i420: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    flat = yuv_i420.reshape(-1)
-    luma, chroma = width * height, width * height // 4
-    return (
-        flat[:luma].reshape(height, width),
-        flat[luma : luma + chroma].reshape(height // 2, width // 2),
-        flat[luma + chroma : luma + 2 * chroma].reshape(height // 2, width // 2),
-    )
 
 
 class Mp4Writer:
@@ -106,7 +97,7 @@ class Mp4Writer:
         log, held = self._frame_versions.pop(id(frame), (None, 0))
         rects = changes.changed_since(held) if changes is not None and log is changes else None
         height, width = self._height, self._width
-        source = _i420_planes(yuv_i420, width, height)
+        source = i420_planes(yuv_i420, width, height)
         for plane, source_plane, scale in zip(frame.planes, source, (1, 2, 2)):
             rows, cols = source_plane.shape
             target = np.frombuffer(plane, np.uint8).reshape(rows, plane.line_size)[:, :cols]
