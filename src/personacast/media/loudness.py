@@ -6,6 +6,8 @@ already at the target with headroom below the true-peak ceiling survives that un
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pyloudnorm
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
@@ -98,8 +100,7 @@ def _to_target(
     only corrects that offset, and the first or second lands within the tolerance.
     """
     model = _LimitedLoudness(x, envelope_db, rate_hz, threshold_db)
-    gain_db = 0.0
-    offset = loudness - model.loudness(gain_db)
+    offset = loudness - model.at_unity
     for _ in range(_PASSES):
         gain_db = model.gain_for(target_lufs - offset)
         attenuation = _limiter_attenuation(envelope_db + gain_db, rate_hz, threshold_db)
@@ -144,10 +145,15 @@ class _LimitedLoudness:
         relative = 10 * np.log10(kept.mean()) - 10
         return float(10 * np.log10(blocks[(levels > SILENCE_LUFS) & (levels > relative)].mean()))
 
+    @cached_property
+    def at_unity(self) -> float:
+        """The model's loudness without gain."""
+        return self.loudness(0.0)
+
     def gain_for(self, loudness: float) -> float:
         """The gain at which the model reaches ``loudness``; past what limiting lets
         through, the gain that comes closest within reason."""
-        low = loudness - self.loudness(0.0)  # limiting only ever takes loudness back
+        low = loudness - self.at_unity  # limiting only ever takes loudness back
         if self.loudness(low) >= loudness:
             return low
         high = low + 6.0

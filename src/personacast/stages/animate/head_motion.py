@@ -137,12 +137,13 @@ class HeadMotion:
         high, low = now.copy(), now.copy()
         best = now
         for k in range(i + 1, end):
-            moved = self._ahead[k] = self._displacement_at(HeadPose.of(perf, k))
+            pose = HeadPose.of(perf, k)
+            moved = self._ahead[k] = self._displacement_at(pose)
             np.maximum(high, moved, out=high)
             np.minimum(low, moved, out=low)
             if _apart(high, low) > 2 * HOLD_PX:
                 break  # no one pose is within HOLD_PX of both extremes
-            poses.append(HeadPose.of(perf, k))
+            poses.append(pose)
             candidate = self._displacement_at(HeadPose.middle(poses))
             if max(float((high - candidate).max()), float((candidate - low).max())) > HOLD_PX:
                 break
